@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# polc: network-policy compiler and loader.
+#
+#   make            build polc, libpolc and the test tools (installs deps if missing)
+#   make demo       compile policies/demo and enforce it on a namespace topology (root)
+#   make test       the whole suite: unit, golden, corpus, lint, in-kernel verdicts,
+#                   end-to-end traffic, conformance (IPv4 + IPv6), then the
+#                   ASan/UBSan build of the suite
+#   make bench      per-packet and compile-time benchmarks
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Sources are found by wildcard: a new .c file in a stage folder is built
+# without touching this file.
+
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= gcc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BISON ?= bison
+FLEX ?= flex
+PKG_CONFIG ?= pkg-config
+SANITIZE ?=
+V ?= 0
+
+ifeq ($(SANITIZE),1)
+BUILD := build-asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+ifeq ($(V),0)
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+else
+Q :=
+msg =
+endif
+
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || $(CC) -dumpmachine)
+POLC_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wformat=2 -Wundef
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -fPIC \
+	-Iruntime/include -Icompiler -Icompiler/tools -I$(BUILD)/gen \
+	-DPOLC_VERSION='"$(POLC_VERSION)"' -DPOLC_MULTIARCH='"$(MULTIARCH)"'
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+LIBS := -lyaml -lbpf -lelf -lz
+CMOCKA_LIBS := -lcmocka
+
+# BPF objects built with polc itself (the entry programs).
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Iruntime/include \
+	-Ibpf-templates -ffile-prefix-map=$(CURDIR)/=
+
+# ---- sources --------------------------------------------------------------
+
+COMPILER_SRCS := $(sort $(wildcard compiler/util/*.c compiler/frontend/*.c compiler/ir/*.c \
+	compiler/passes/*.c compiler/codegen/*.c compiler/analysis/*.c))
+GRAMMAR_Y := $(sort $(wildcard grammar/*.y))
+GRAMMAR_L := $(sort $(wildcard grammar/*.l))
+GRAMMAR_GEN_C := $(patsubst grammar/%.y,$(BUILD)/gen/grammar/%.tab.c,$(GRAMMAR_Y)) \
+	$(patsubst grammar/%.l,$(BUILD)/gen/grammar/%.lex.c,$(GRAMMAR_L))
+GRAMMAR_GEN_H := $(patsubst grammar/%.y,$(BUILD)/gen/grammar/%.tab.h,$(GRAMMAR_Y)) \
+	$(patsubst grammar/%.l,$(BUILD)/gen/grammar/%.lex.h,$(GRAMMAR_L))
+GRAMMAR_SRCS := $(sort $(wildcard grammar/*.c))
+RUNTIME_SRCS := $(sort $(wildcard runtime/*.c loader/*.c))
+CLI_SRCS := $(sort $(wildcard compiler/cli/*.c))
+
+TEMPLATE_FILES := $(sort $(wildcard bpf-templates/*.h bpf-templates/*.bpf.c)) runtime/include/polc/layout.h
+ENTRY_SRCS := $(sort $(wildcard bpf-templates/entry/*.bpf.c))
+ENTRY_OBJS := $(patsubst bpf-templates/entry/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(ENTRY_SRCS))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+COMPILER_OBJS := $(call obj,$(COMPILER_SRCS) $(GRAMMAR_SRCS)) \
+	$(patsubst %.c,%.o,$(GRAMMAR_GEN_C)) $(BUILD)/gen/templates.o
+RUNTIME_OBJS := $(call obj,$(RUNTIME_SRCS)) $(BUILD)/gen/entry_objects.o
+CLI_OBJS := $(call obj,$(CLI_SRCS))
+
+COMPILER_LIB := $(BUILD)/libpolc-compiler.a
+RUNTIME_LIB := $(BUILD)/libpolc.a
+RUNTIME_SO := $(BUILD)/libpolc.so
+POLC := $(BUILD)/polc
+EMBED := $(BUILD)/tools/embed
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
+VERDICT_SRCS := $(sort $(wildcard tests/verdict/*.c))
+VERDICT_BIN := $(BUILD)/tests/verdict/verdict
+BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps polc demo test check check-sanitize bench install clean \
+	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+
+all: deps-check $(POLC) $(RUNTIME_SO) $(TOOL_BINS) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
+
+polc: $(POLC)
+
+# ---- dependencies ---------------------------------------------------------
+
+# Installs missing Debian packages (as root); a no-op when all are present.
+deps:
+	$(Q)tests/lib/install-deps.sh
+
+deps-check:
+	$(Q)tests/lib/install-deps.sh --quiet
+
+.PHONY: deps-check
+
+# ---- generated sources ----------------------------------------------------
+
+$(EMBED): compiler/tools/embed.c
+	$(call msg,HOSTCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c17 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/gen/templates.c: $(TEMPLATE_FILES) $(EMBED)
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(EMBED) $@ polc_bpf_templates $(TEMPLATE_FILES)
+
+$(BUILD)/bpf/%.bpf.o: bpf-templates/entry/%.bpf.c $(TEMPLATE_FILES)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(BUILD)/gen/entry_objects.c: $(ENTRY_OBJS) $(EMBED)
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(EMBED) $@ polc_entry_objects $(ENTRY_OBJS)
+
+$(BUILD)/gen/grammar/%.tab.c $(BUILD)/gen/grammar/%.tab.h: grammar/%.y
+	$(call msg,BISON,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(BISON) -Wall -Werror --defines=$(BUILD)/gen/grammar/$*.tab.h -o $(BUILD)/gen/grammar/$*.tab.c $<
+
+$(BUILD)/gen/grammar/%.lex.c $(BUILD)/gen/grammar/%.lex.h: grammar/%.l $(BUILD)/gen/grammar/%.tab.h
+	$(call msg,FLEX,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FLEX) --header-file=$(BUILD)/gen/grammar/$*.lex.h -o $(BUILD)/gen/grammar/$*.lex.c $<
+
+# ---- objects and libraries ------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c $(GRAMMAR_GEN_H)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# Generated C: flex/bison output is not held to our warning set.
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(GRAMMAR_GEN_H)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(filter-out -Werror -Wshadow -Wmissing-prototypes -Wundef,$(ALL_CFLAGS)) \
+		-Wno-unused-function -Wno-sign-compare -Igrammar -MMD -MP -c $< -o $@
+
+$(COMPILER_LIB): $(COMPILER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(RUNTIME_LIB): $(RUNTIME_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(RUNTIME_SO): $(RUNTIME_OBJS) $(COMPILER_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libpolc.so.0 $(ALL_LDFLAGS) -o $@ $(RUNTIME_OBJS) $(COMPILER_LIB) $(LIBS)
+
+$(POLC): $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS)
+
+# ---- tests ----------------------------------------------------------------
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+
+$(BUILD)/tests/tools/%: tests/tools/%.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+$(VERDICT_BIN): $(VERDICT_SRCS) $(RUNTIME_LIB) $(COMPILER_LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+
+$(BUILD)/tests/bench/%: tests/bench/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+
+test-unit: all
+	$(Q)tests/lib/run-unit.sh $(BUILD)
+
+test-golden: all
+	$(Q)tests/golden/run.sh $(POLC)
+
+test-corpus: all
+	$(Q)tests/corpus/run.sh $(POLC)
+
+test-lint: all
+	$(Q)tests/lint/run.sh $(POLC)
+
+test-verdict: all
+	$(Q)$(VERDICT_BIN)
+
+test-e2e: all
+	$(Q)tests/e2e/run.sh $(BUILD)
+
+test-conformance: all
+	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
+
+# Everything, with the normal build.
+check: test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+
+# The suite that does not need traffic, under ASan and UBSan.
+check-sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-golden test-corpus test-lint test-verdict
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory check
+	$(Q)$(MAKE) --no-print-directory check-sanitize
+	@echo "polc: all tests passed"
+
+bench: deps all
+	$(Q)tests/bench/run.sh $(BUILD)
+
+demo: deps all
+	$(Q)policies/demo/run.sh $(BUILD)
+
+# ---- install --------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/polc \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(POLC) $(DESTDIR)$(PREFIX)/bin/polc
+	install -m 0644 $(RUNTIME_LIB) $(DESTDIR)$(PREFIX)/lib/libpolc.a
+	install -m 0755 $(RUNTIME_SO) $(DESTDIR)$(PREFIX)/lib/libpolc.so.0
+	ln -sf libpolc.so.0 $(DESTDIR)$(PREFIX)/lib/libpolc.so
+	install -m 0644 runtime/include/polc/*.h $(DESTDIR)$(PREFIX)/include/polc/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(POLC_VERSION)|g' runtime/libpolc.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpolc.pc
+	for m in runtime/man/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/ || true; done
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj $(BUILD)/gen -name '*.d' 2>/dev/null)

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * polc map layouts: the one definition of every key and value that the
+ * BPF datapath, the loader, libpolc and the compiler exchange. Included by
+ * BPF C (clang -target bpf) and by user space alike, so it uses only the
+ * kernel's __uN types and checks its own sizes with _Static_assert: a
+ * padding hole here would make a hash lookup miss silently.
+ *
+ * Vocabulary
+ *   endpoint  a pod interface on this node (host side of its veth).
+ *   identity  a number for a label set (as Cilium's security identity);
+ *             0..255 are reserved (world, host, ...), pods start at 256.
+ *   direction always the pod's: INGRESS is traffic to the pod (tc egress
+ *             on the host-side interface), EGRESS traffic from the pod
+ *             (tc ingress on the host-side interface).
+ *
+ * Maps shared by all policy generations (pinned once, never replaced):
+ *   polc_gen_prog   prog array, slot 0 = the live generation's program
+ *   polc_ct         conntrack, survives every swap
+ *   polc_frag       verdicts of IP datagrams whose later fragments follow
+ *   polc_events     ring buffer of verdict events
+ *   polc_ev_budget  per-CPU event rate limiter
+ * Maps of one generation (built, filled, then made live by one switch):
+ *   polc_endpoints  ifindex -> endpoint (identity, policy ids, flags)
+ *   polc_ipcache    (prefixlen, address) -> identity and CIDR class
+ *   polc_ports      (protocol, port) -> port class
+ *   polc_policy     (policy id, peer, protocol, port class) -> verdict
+ *   polc_rule_stats per-rule packet and byte counters
+ */
+#ifndef POLC_LAYOUT_H
+#define POLC_LAYOUT_H
+
+#include <linux/types.h>
+
+/* Bumped whenever a struct below changes; the loader refuses mismatches. */
+#define POLC_LAYOUT_VERSION 1
+
+#define POLC_DIR_INGRESS 0
+#define POLC_DIR_EGRESS 1
+#define POLC_NR_DIRS 2
+
+#define POLC_AF_INET 4
+#define POLC_AF_INET6 6
+
+/* Reserved identities, numbered as Cilium numbers them. */
+#define POLC_ID_UNKNOWN 0
+#define POLC_ID_HOST 1
+#define POLC_ID_WORLD 2
+#define POLC_ID_UNMANAGED 3
+#define POLC_ID_HEALTH 4
+#define POLC_ID_INIT 5
+#define POLC_ID_REMOTE_NODE 6
+#define POLC_ID_KUBE_APISERVER 7
+#define POLC_ID_INGRESS 8
+#define POLC_ID_WORLD_IPV4 9
+#define POLC_ID_WORLD_IPV6 10
+#define POLC_ID_FIRST_DYNAMIC 256
+#define POLC_ID_MAX 0x00ffffffu
+
+/*
+ * ipcache: longest-prefix match done as one exact hash lookup per prefix
+ * length in use (the generated program knows the lengths, longest
+ * first), so the cost depends on how many lengths a policy set uses and
+ * not on how many prefixes: a BPF LPM trie slows down as it grows.
+ *
+ * Key: family, prefix length, then the address masked to the prefix (an
+ * IPv4 address in addr[0..3], the rest zero).
+ *
+ * Value: identity of the address (a pod's, a node's, or WORLD_IPV4/6
+ * for external prefixes) and its CIDR class: the id of the longest CIDR
+ * prefix (from any rule) containing it. The class decides which CIDR
+ * peers match: all rules whose prefix contains the class's prefix and no
+ * except of which does. Entries of endpoints and nodes carry the class
+ * computed only from rules that may match endpoints (NetworkPolicy
+ * ipBlock); Cilium CIDR rules never match them. Class 0: no CIDR.
+ */
+struct polc_ipcache_key {
+	__u8 family;
+	__u8 prefixlen;
+	__u8 pad[2];
+	__u8 addr[16];
+};
+
+struct polc_ipcache_value {
+	__u32 identity;
+	__u32 cidr_class;
+};
+
+/* Endpoints, keyed by the ifindex of the host-side interface. */
+#define POLC_EP_ENFORCE_INGRESS (1u << 0) /* default deny for traffic to the pod */
+#define POLC_EP_ENFORCE_EGRESS (1u << 1)  /* default deny for traffic from the pod */
+#define POLC_EP_AUDIT_INGRESS (1u << 2)   /* report drops, drop nothing */
+#define POLC_EP_AUDIT_EGRESS (1u << 3)
+#define POLC_EP_ENFORCE(dir) (1u << (dir))
+#define POLC_EP_AUDIT(dir) (1u << (2 + (dir)))
+
+struct polc_endpoint_key {
+	__u32 ifindex;
+};
+
+struct polc_endpoint {
+	__u32 endpoint_id; /* stable id of the pod in the artifact */
+	__u32 identity;
+	__u32 policy[POLC_NR_DIRS]; /* policy id per direction, 0 = none */
+	__u32 flags;
+	__u32 pad;
+};
+
+/*
+ * Port classes: the port space of each protocol is cut into the
+ * intervals that no rule boundary splits; every interval gets a class.
+ * One array lookup maps (protocol, port) to its class. Four u16 classes
+ * share a value (array values are 8-byte aligned in the kernel anyway):
+ *   index = slot * POLC_PORT_SLOT_SIZE + port / 4,  class = cls[port % 4]
+ * For ICMP and ICMPv6 the "port" is the message type. Class 0: no rule
+ * names this port (only wildcard entries can match).
+ */
+#define POLC_PSLOT_TCP 0
+#define POLC_PSLOT_UDP 1
+#define POLC_PSLOT_SCTP 2
+#define POLC_PSLOT_ICMP 3
+#define POLC_PSLOT_ICMPV6 4
+#define POLC_NR_PSLOTS 5
+#define POLC_PORT_SLOT_SIZE (65536 / 4)
+#define POLC_PORTS_ENTRIES (POLC_NR_PSLOTS * POLC_PORT_SLOT_SIZE)
+
+struct polc_port_classes {
+	__u16 cls[4];
+};
+
+/*
+ * Policy: one entry per (policy, peer, protocol, port class) that a rule
+ * allows or denies. Wildcards are separate entries, probed in turn:
+ *   peer       identity | POLC_PEER_CIDR | class  | POLC_PEER_ANY
+ *   proto      IP protocol number                 | 0: any protocol
+ *   port_class class                              | 0: any port
+ * (proto 0 implies port_class 0.) A packet matches up to 3 x 3 keys; a
+ * deny among them wins over any allow, then the lowest rule id is
+ * reported. The generated program probes only the combinations that
+ * some rule of the policy set can produce.
+ */
+#define POLC_PEER_CIDR 0x80000000u
+#define POLC_PEER_ANY 0xffffffffu
+
+struct polc_policy_key {
+	__u32 policy;
+	__u32 peer;
+	__u16 port_class;
+	__u8 proto;
+	__u8 pad;
+};
+
+#define POLC_ACT_ALLOW 1
+#define POLC_ACT_DENY 2
+
+struct polc_policy_value {
+	__u32 rule;  /* rule id: index into the artifact's rule table */
+	__u8 action; /* POLC_ACT_* */
+	__u8 flags;
+	__u16 l7;    /* L7 rule set id, 0 = none */
+};
+
+struct polc_rule_stats {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Conntrack. One entry per (endpoint interface, connection): the
+ * connection's two (address, port) ends are stored in canonical order
+ * (lower address first, then lower port), so both directions of a
+ * connection find the same entry with one lookup. orig_dir says which
+ * direction opened it: a packet in the other direction is a reply.
+ * ICMP echo uses the identifier as the port of both ends.
+ */
+struct polc_ct_key {
+	__u32 ifindex;
+	__u8 addr_lo[16];
+	__u8 addr_hi[16];
+	__u16 port_lo;
+	__u16 port_hi;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+#define POLC_CT_F_SEEN_REPLY (1u << 0)
+#define POLC_CT_F_FIN_ORIG (1u << 1)
+#define POLC_CT_F_FIN_REPLY (1u << 2)
+#define POLC_CT_F_RST (1u << 3)
+#define POLC_CT_F_AUDITED (1u << 4) /* allowed only because of audit mode */
+
+struct polc_ct_entry {
+	__u64 last_seen_ns;
+	__u32 revision; /* policy revision that allowed it */
+	__u32 rule;     /* rule that allowed it */
+	__u8 orig_dir;
+	__u8 orig_is_lo; /* the opener is the addr_lo end */
+	__u8 flags;
+	__u8 pad[5];
+};
+
+/* Conntrack lifetimes, as Cilium's defaults. */
+#define POLC_CT_LIFETIME_TCP_NS (21600ull * 1000000000ull)
+#define POLC_CT_LIFETIME_SYN_NS (60ull * 1000000000ull)
+#define POLC_CT_LIFETIME_CLOSE_NS (10ull * 1000000000ull)
+#define POLC_CT_LIFETIME_OTHER_NS (60ull * 1000000000ull)
+/* last_seen is written back at most this often (per-packet writes bounce cache lines). */
+#define POLC_CT_REFRESH_NS (1000000000ull)
+
+/*
+ * Fragments: the verdict of a datagram's first fragment, for the rest.
+ * Keyed by endpoint, direction and the IP fragment identity.
+ */
+struct polc_frag_key {
+	__u32 ifindex;
+	__u32 id;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 proto;
+	__u8 family;
+	__u8 dir;
+	__u8 pad;
+};
+
+struct polc_frag_value {
+	__u64 created_ns;
+	__u8 verdict; /* POLC_VERDICT_* */
+	__u8 pad[7];
+};
+
+#define POLC_FRAG_LIFETIME_NS (2ull * 1000000000ull)
+
+/* Verdict events, one ring-buffer record each. */
+#define POLC_VERDICT_ALLOW 1
+#define POLC_VERDICT_DROP 2
+#define POLC_VERDICT_AUDIT 3 /* would have been dropped */
+
+#define POLC_REASON_POLICY 1      /* a rule decided (rule field set) */
+#define POLC_REASON_DEFAULT_DENY 2 /* isolated and no rule matched */
+#define POLC_REASON_FRAGMENT 3    /* fragment of an unknown or dropped datagram */
+#define POLC_REASON_MALFORMED 4   /* headers could not be parsed */
+#define POLC_REASON_NO_ENDPOINT 5 /* interface not in the endpoint map */
+#define POLC_REASON_NO_PROGRAM 6  /* no generation loaded */
+
+struct polc_event {
+	__u64 timestamp_ns;
+	__u32 ifindex;
+	__u32 endpoint_id;
+	__u32 rule;
+	__u32 src_identity;
+	__u32 dst_identity;
+	__u32 len; /* packet length */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 dir;
+	__u8 verdict;
+	__u8 reason;
+	__u8 pad[7];
+};
+
+/* Per generation state, a global of the generation program (.bss). */
+#define POLC_GEN_F_EVENTS_DROP (1u << 0)  /* report drops */
+#define POLC_GEN_F_EVENTS_ALLOW (1u << 1) /* report newly allowed flows */
+
+struct polc_gen_state {
+	__u32 revision; /* bumped by every change of policy data */
+	__u32 flags;
+};
+
+/* Token bucket for events, per CPU. */
+struct polc_ev_budget {
+	__u64 last_ns;
+	__u64 tokens;
+};
+
+#define POLC_EV_RATE_PER_SEC 1000
+#define POLC_EV_BURST 100
+
+/* Map names (16 bytes max with NUL, the kernel's BPF_OBJ_NAME_LEN). */
+#define POLC_MAP_GEN_PROG "polc_gen_prog"
+#define POLC_MAP_CT "polc_ct"
+#define POLC_MAP_FRAG "polc_frag"
+#define POLC_MAP_EVENTS "polc_events"
+#define POLC_MAP_EV_BUDGET "polc_ev_budget"
+#define POLC_MAP_ENDPOINTS "polc_endpoints"
+#define POLC_MAP_IPCACHE "polc_ipcache"
+#define POLC_MAP_PORTS "polc_ports"
+#define POLC_MAP_POLICY "polc_policy"
+#define POLC_MAP_RULE_STATS "polc_rule_stats"
+
+/* Default sizes of the shared maps. */
+#define POLC_CT_MAX_ENTRIES 262144
+#define POLC_FRAG_MAX_ENTRIES 8192
+#define POLC_EVENTS_BYTES (1u << 20)
+
+_Static_assert(sizeof(struct polc_ipcache_key) == 20, "ipcache key layout");
+_Static_assert(sizeof(struct polc_ipcache_value) == 8, "ipcache value layout");
+_Static_assert(sizeof(struct polc_endpoint) == 24, "endpoint layout");
+_Static_assert(sizeof(struct polc_port_classes) == 8, "port classes layout");
+_Static_assert(sizeof(struct polc_policy_key) == 12, "policy key layout");
+_Static_assert(sizeof(struct polc_policy_value) == 8, "policy value layout");
+_Static_assert(sizeof(struct polc_ct_key) == 44, "ct key layout");
+_Static_assert(sizeof(struct polc_ct_entry) == 24, "ct entry layout");
+_Static_assert(sizeof(struct polc_frag_key) == 44, "frag key layout");
+_Static_assert(sizeof(struct polc_frag_value) == 16, "frag value layout");
+_Static_assert(sizeof(struct polc_event) == 80, "event layout");
+_Static_assert(sizeof(struct polc_gen_state) == 8, "gen state layout");
+
+#endif
