@@ -53,7 +53,7 @@ CMOCKA_LIBS := -lcmocka
 
 # BPF objects built with polc itself (the entry programs).
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Iruntime/include \
-	-Ibpf-templates -ffile-prefix-map=$(CURDIR)/=
+	-Ibpf-templates -fdebug-compilation-dir=.
 
 # ---- sources --------------------------------------------------------------
 
