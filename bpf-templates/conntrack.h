@@ -276,13 +276,13 @@ static __always_inline bool polc_ct_parse_quoted(struct __sk_buff *skb, const st
  * error's destination; any router on the path may be the error's source.
  * On success *rule is the connection's rule, for the counters.
  */
-static __always_inline bool polc_ct_related(const struct polc_ctx *c, __u32 *rule)
+static __always_inline bool polc_ct_related(struct __sk_buff *skb, const struct polc_ctx *c, __u32 *rule)
 {
 	struct polc_quoted q;
 	struct polc_ct_key key;
 
 	polc_zero(&q);
-	if (!polc_ct_parse_quoted(c->skb, &c->pkt, &q))
+	if (!polc_ct_parse_quoted(skb, &c->pkt, &q))
 		return false;
 #pragma clang loop unroll(full)
 	for (int w = 0; w < 4; w++)

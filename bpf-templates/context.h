@@ -3,37 +3,38 @@
  * What the generation program knows about the packet it is judging,
  * passed from stage to stage: parse fills pkt, the endpoint lookup ep,
  * the ipcache peer. One instance per packet, on the stack.
+ *
+ * Plain data, no pointers: it is handed to the global functions that the
+ * verifier checks once on their own (verifier.h, lesson 7), which may
+ * only read it as memory.
  */
 #ifndef POLC_BPF_CONTEXT_H
 #define POLC_BPF_CONTEXT_H
 
-#include <linux/bpf.h>
-
 #include "polc/layout.h"
 #include "parse.h"
-#include "ipcache.h"
 
-struct polc_ctx {
-	struct __sk_buff *skb;
-	const struct polc_endpoint *ep; /* NULL until found (events say endpoint 0) */
-	struct polc_pkt pkt;
-	struct polc_peer peer;          /* identity 0 until the ipcache is asked */
-	__u64 now;                      /* bpf_ktime_get_coarse_ns(), once per packet */
-	__u32 ifindex;
-	__u32 dir;                      /* POLC_DIR_*, checked < POLC_NR_DIRS */
-	__u32 revision;                 /* polc_gen_state.revision, read once */
-	__u32 gen_flags;                /* polc_gen_state.flags, read once */
+struct polc_peer {
+	__u32 identity;
+	__u32 cidr_class;
 };
 
-/* The remote end of the connection, whichever way the packet goes. */
-static __always_inline const __be32 *polc_peer_addr(const struct polc_ctx *c)
-{
-	return c->dir == POLC_DIR_INGRESS ? c->pkt.saddr : c->pkt.daddr;
-}
+struct polc_ctx {
+	struct polc_pkt pkt;
+	struct polc_endpoint ep; /* a copy: all zero until found (events then say endpoint 0) */
+	struct polc_peer peer;   /* identity 0 until the ipcache is asked */
+	__u64 now;               /* bpf_ktime_get_coarse_ns(), once per packet */
+	__u32 ifindex;
+	__u32 dir;               /* POLC_DIR_*, checked < POLC_NR_DIRS */
+	__u32 revision;          /* polc_gen_state.revision, read once */
+	__u32 gen_flags;         /* polc_gen_state.flags, read once */
+};
 
-static __always_inline void polc_peer_lookup(struct polc_ctx *c)
-{
-	polc_ipcache_lookup(c->pkt.family, polc_peer_addr(c), &c->peer);
-}
+/*
+ * Global functions: verified once, on their own, with arguments known
+ * only by type (lesson 7). Pointer arguments may be NULL as far as the
+ * verifier knows, so each checks them.
+ */
+#define POLC_GLOBAL __attribute__((noinline))
 
 #endif

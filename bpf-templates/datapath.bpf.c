@@ -136,7 +136,7 @@ static __always_inline int polc_apply(const struct polc_ctx *c, const struct pol
  * Steps 4 and 5 for a whole datagram or a first fragment. *rule is the
  * rule the packet passed by, for the fragments that follow.
  */
-static __always_inline int polc_judge(struct polc_ctx *c, __u32 *rule)
+static __always_inline int polc_judge(struct __sk_buff *skb, struct polc_ctx *c, __u32 *rule)
 {
 	struct polc_pkt *pkt = &c->pkt;
 	struct polc_ct_entry *ct = NULL;
@@ -144,7 +144,9 @@ static __always_inline int polc_judge(struct polc_ctx *c, __u32 *rule)
 	struct polc_ct_key key;
 	bool src_is_lo;
 
-	if (polc_is_icmp_error(pkt) && polc_ct_related(c, rule))
+	/* Lesson 7 (verifier.h): memory handed to a global function must be initialised. */
+	polc_zero(&v);
+	if (polc_is_icmp_error(pkt) && polc_ct_related(skb, c, rule))
 		return polc_pass(c, *rule);
 
 	src_is_lo = polc_ct_key_init(&key, c->ifindex, pkt->family, pkt->proto, pkt->saddr, pkt->sport, pkt->daddr,
@@ -188,13 +190,13 @@ static __always_inline int polc_judge(struct polc_ctx *c, __u32 *rule)
 SEC("tc")
 int polc_datapath(struct __sk_buff *skb)
 {
+	const struct polc_endpoint *ep;
 	struct polc_endpoint_key ep_key;
 	struct polc_ctx c;
 	__u32 rule = POLC_RULE_NONE;
 	int ret;
 
 	polc_zero(&c);
-	c.skb = skb;
 	c.pkt.len = skb->len;
 	c.ifindex = skb->ifindex;
 	c.dir = skb->cb[0];
@@ -206,9 +208,11 @@ int polc_datapath(struct __sk_buff *skb)
 
 	polc_zero(&ep_key);
 	ep_key.ifindex = c.ifindex;
-	c.ep = bpf_map_lookup_elem(&polc_endpoints, &ep_key);
-	if (!c.ep)
+	ep = bpf_map_lookup_elem(&polc_endpoints, &ep_key);
+	if (!ep)
 		return polc_drop(&c, POLC_REASON_NO_ENDPOINT, POLC_RULE_NONE);
+	/* A copy: user space may update the entry while we judge. */
+	c.ep = *ep;
 
 	switch (polc_parse(skb, &c.pkt)) {
 	case POLC_PARSE_IP:
@@ -230,7 +234,7 @@ int polc_datapath(struct __sk_buff *skb)
 		return polc_pass(&c, fv->rule);
 	}
 
-	ret = polc_judge(&c, &rule);
+	ret = polc_judge(skb, &c, &rule);
 	if (c.pkt.frag == POLC_FRAG_FIRST && ret == TC_ACT_UNSPEC)
 		polc_frag_remember(&c, rule);
 	return ret;

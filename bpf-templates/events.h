@@ -49,7 +49,7 @@ static __always_inline bool polc_ev_budget_take(__u64 now)
 	return true;
 }
 
-static __always_inline bool polc_event_wanted(const struct polc_ctx *c, __u8 verdict)
+static __always_inline bool polc_event_wanted(const struct polc_ctx *c, __u32 verdict)
 {
 	__u32 flag = verdict == POLC_VERDICT_ALLOW ? POLC_GEN_F_EVENTS_ALLOW : POLC_GEN_F_EVENTS_DROP;
 
@@ -59,29 +59,29 @@ static __always_inline bool polc_event_wanted(const struct polc_ctx *c, __u8 ver
 /*
  * Report a verdict. What is not known yet when the packet is dropped
  * (endpoint, identities, ports of a malformed packet) is reported as 0.
+ * Global (lesson 7): one verification for every place that reports.
  */
-static __always_inline void polc_event(const struct polc_ctx *c, __u8 verdict, __u8 reason, __u32 rule)
+POLC_GLOBAL int polc_event(const struct polc_ctx *c, __u32 verdict, __u32 reason, __u32 rule)
 {
-	if (!polc_event_wanted(c, verdict))
-		return;
+	if (!c || !polc_event_wanted(c, verdict))
+		return 0;
 	if (!polc_ev_budget_take(bpf_ktime_get_coarse_ns()))
-		return;
+		return 0;
 
 	struct polc_event *e = bpf_ringbuf_reserve(&polc_events, sizeof(*e), 0);
 
 	if (!e)
-		return;
+		return 0;
 
-	__u32 ep_identity = c->ep ? c->ep->identity : 0;
 	bool ingress = c->dir == POLC_DIR_INGRESS;
 
 	polc_zero(e);
 	e->timestamp_ns = bpf_ktime_get_ns();
 	e->ifindex = c->ifindex;
-	e->endpoint_id = c->ep ? c->ep->endpoint_id : 0;
+	e->endpoint_id = c->ep.endpoint_id;
 	e->rule = rule;
-	e->src_identity = ingress ? c->peer.identity : ep_identity;
-	e->dst_identity = ingress ? ep_identity : c->peer.identity;
+	e->src_identity = ingress ? c->peer.identity : c->ep.identity;
+	e->dst_identity = ingress ? c->ep.identity : c->peer.identity;
 	e->len = c->pkt.len;
 	__builtin_memcpy(e->saddr, c->pkt.saddr, 16);
 	__builtin_memcpy(e->daddr, c->pkt.daddr, 16);
@@ -99,6 +99,7 @@ static __always_inline void polc_event(const struct polc_ctx *c, __u8 verdict, _
 	e->verdict = verdict;
 	e->reason = reason;
 	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 #endif

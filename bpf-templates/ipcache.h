@@ -15,14 +15,9 @@
 #include <bpf/bpf_endian.h>
 
 #include "polc/layout.h"
+#include "context.h"
 #include "maps_gen.h"
-#include "parse.h"
 #include "verifier.h"
-
-struct polc_peer {
-	__u32 identity;
-	__u32 cidr_class;
-};
 
 /* Word `word` (0..3, network order) of the netmask of a /plen. Constant for constant arguments. */
 static __always_inline __be32 polc_mask_word(__u32 plen, __u32 word)
@@ -50,7 +45,7 @@ static __always_inline void polc_ipcache_key_set(struct polc_ipcache_key *key, c
  * Lesson 5 (verifier.h): both loops are unrolled so that every mask is a
  * constant, and a hit leaves nothing behind but identity and class.
  */
-static __always_inline void polc_ipcache_lookup(__u8 family, const __be32 *addr, struct polc_peer *peer)
+static __always_inline void polc_ipcache_find(__u8 family, const __be32 *addr, struct polc_peer *peer)
 {
 	static const __u8 v4_plens[] = { POLC_GEN_V4_PREFIXLENS };
 	static const __u8 v6_plens[] = { POLC_GEN_V6_PREFIXLENS };
@@ -84,6 +79,20 @@ static __always_inline void polc_ipcache_lookup(__u8 family, const __be32 *addr,
 		peer->identity = family == POLC_AF_INET ? POLC_ID_WORLD_IPV4 : POLC_ID_WORLD_IPV6;
 		peer->cidr_class = 0;
 	}
+}
+
+/*
+ * The peer of the packet (the remote end, whichever way it goes: the
+ * source for ingress, the destination for egress) into c->peer. Global
+ * (lesson 7): the unrolled loops are verified once, not once per path
+ * that reaches them.
+ */
+POLC_GLOBAL int polc_peer_lookup(struct polc_ctx *c)
+{
+	if (!c)
+		return 0;
+	polc_ipcache_find(c->pkt.family, c->dir == POLC_DIR_INGRESS ? c->pkt.saddr : c->pkt.daddr, &c->peer);
+	return 0;
 }
 
 #endif

@@ -32,6 +32,7 @@ struct polc_verdict {
 	__u32 rule;    /* deciding rule, POLC_RULE_NONE for a default */
 	__u8 verdict;  /* POLC_VERDICT_ALLOW / DROP / AUDIT */
 	__u8 reason;   /* POLC_REASON_* */
+	__u8 pad[2];
 };
 
 /*
@@ -59,20 +60,20 @@ static __always_inline int polc_port_slot(__u8 family, __u8 proto)
 }
 
 /* The class of (protocol, port): one array lookup, four classes per slot. */
-static __always_inline __u16 polc_port_class(__u8 family, __u8 proto, __u16 port)
+static __always_inline __u16 polc_port_class(__u8 family, __u8 proto, __u32 port)
 {
 	int slot = polc_port_slot(family, proto);
 
 	if (slot < 0)
 		return 0;
 
-	__u32 index = slot * POLC_PORT_SLOT_SIZE + port / 4;
+	__u32 index = slot * POLC_PORT_SLOT_SIZE + (port & 0xffff) / 4;
 	const struct polc_port_classes *pc = bpf_map_lookup_elem(&polc_ports, &index);
 
 	return pc ? pc->cls[port & 3] : 0;
 }
 
-/* Lowest rule id per action among the entries hit so far (lesson 6, verifier.h). */
+/* Lowest rule id per action among the entries hit so far (verifier.h, lesson 6). */
 struct polc_match {
 	__u32 deny_rule;
 	__u32 allow_rule;
@@ -128,16 +129,23 @@ static __always_inline void polc_policy_match(__u32 policy, const struct polc_pe
 }
 
 /*
- * Judge a flow in direction dir with policy port `port` (the packet's own
- * direction for a new flow; the opener's for re-judging a connection).
- * The peer must have been looked up.
+ * Judge a flow in direction dir with policy port `port`: the packet's
+ * own for a new flow, the opener's when a connection is judged again.
+ * The peer must have been looked up. Fills v, returns v->verdict.
+ * Global (lesson 7): probing is verified once, whatever path leads here.
  */
-static __always_inline void polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u16 port,
-					       struct polc_verdict *v)
+POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 port, struct polc_verdict *v)
 {
-	/* Lesson 4 (verifier.h): dir may come from a map value. */
-	__u32 policy = dir == POLC_DIR_EGRESS ? c->ep->policy[POLC_DIR_EGRESS] : c->ep->policy[POLC_DIR_INGRESS];
-	__u32 ep_flags = c->ep->flags;
+	/* Lesson 8 (verifier.h): without port classes, port would be unused. */
+	polc_keep(port);
+	if (!c || !v)
+		return POLC_VERDICT_DROP;
+
+	/* Lesson 4 (verifier.h): dir is an argument, any value as far as the verifier knows. */
+	bool egress = dir == POLC_DIR_EGRESS;
+	__u32 policy = egress ? c->ep.policy[POLC_DIR_EGRESS] : c->ep.policy[POLC_DIR_INGRESS];
+	__u32 enforce = egress ? POLC_EP_ENFORCE_EGRESS : POLC_EP_ENFORCE_INGRESS;
+	__u32 audit = egress ? POLC_EP_AUDIT_EGRESS : POLC_EP_AUDIT_INGRESS;
 	struct polc_match m = { .deny_rule = POLC_RULE_NONE, .allow_rule = POLC_RULE_NONE };
 
 	if (policy != 0) {
@@ -156,7 +164,7 @@ static __always_inline void polc_policy_decide(const struct polc_ctx *c, __u32 d
 		v->verdict = POLC_VERDICT_ALLOW;
 		v->reason = POLC_REASON_POLICY;
 		v->rule = m.allow_rule;
-	} else if (ep_flags & POLC_EP_ENFORCE(dir)) {
+	} else if (c->ep.flags & enforce) {
 		v->verdict = POLC_VERDICT_DROP;
 		v->reason = POLC_REASON_DEFAULT_DENY;
 		v->rule = POLC_RULE_NONE;
@@ -167,8 +175,9 @@ static __always_inline void polc_policy_decide(const struct polc_ctx *c, __u32 d
 	}
 
 	/* Audit: report what would be dropped, drop nothing. */
-	if (POLC_GEN_HAVE_AUDIT && v->verdict == POLC_VERDICT_DROP && (ep_flags & POLC_EP_AUDIT(dir)))
+	if (POLC_GEN_HAVE_AUDIT && v->verdict == POLC_VERDICT_DROP && (c->ep.flags & audit))
 		v->verdict = POLC_VERDICT_AUDIT;
+	return v->verdict;
 }
 
 static __always_inline bool polc_verdict_passes(const struct polc_verdict *v)
