@@ -223,7 +223,7 @@ static __always_inline bool polc_ct_parse_quoted(struct __sk_buff *skb, const st
 	if (pkt->family == POLC_AF_INET) {
 		struct iphdr ip;
 
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) || ip.version != 4 || ip.ihl < 5)
+		if (polc_load(skb, off, &ip, sizeof(ip)) || ip.version != 4 || ip.ihl < 5)
 			return false;
 		/* A later fragment quotes no ports. */
 		if (bpf_ntohs(ip.frag_off) & POLC_IP_OFFSET)
@@ -235,7 +235,7 @@ static __always_inline bool polc_ct_parse_quoted(struct __sk_buff *skb, const st
 	} else {
 		struct ipv6hdr ip6;
 
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) || ip6.version != 6)
+		if (polc_load(skb, off, &ip6, sizeof(ip6)) || ip6.version != 6)
 			return false;
 		q->proto = ip6.nexthdr;
 		__builtin_memcpy(q->saddr, &ip6.saddr, 16);
@@ -246,7 +246,7 @@ static __always_inline bool polc_ct_parse_quoted(struct __sk_buff *skb, const st
 	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP || q->proto == IPPROTO_SCTP) {
 		struct polc_l4_ports ports;
 
-		if (bpf_skb_load_bytes(skb, off, &ports, sizeof(ports)))
+		if (polc_load(skb, off, &ports, sizeof(ports)))
 			return false;
 		q->sport = bpf_ntohs(ports.source);
 		q->dport = bpf_ntohs(ports.dest);
@@ -256,7 +256,7 @@ static __always_inline bool polc_ct_parse_quoted(struct __sk_buff *skb, const st
 	    (pkt->family == POLC_AF_INET6 && q->proto == IPPROTO_ICMPV6)) {
 		struct polc_icmp_hdr icmp;
 
-		if (bpf_skb_load_bytes(skb, off, &icmp, sizeof(icmp)))
+		if (polc_load(skb, off, &icmp, sizeof(icmp)))
 			return false;
 		/* Only an echo has a connection; an error about an error has none. */
 		if (polc_is_echo_request(pkt->family, icmp.type))
@@ -275,12 +275,15 @@ static __always_inline bool polc_ct_parse_quoted(struct __sk_buff *skb, const st
  * the sender of the packet it quotes, so the quote's source must be the
  * error's destination; any router on the path may be the error's source.
  * On success *rule is the connection's rule, for the counters.
+ * Global (verifier.h, lesson 7), like polc_parse().
  */
-static __always_inline bool polc_ct_related(struct __sk_buff *skb, const struct polc_ctx *c, __u32 *rule)
+POLC_GLOBAL bool polc_ct_related(struct __sk_buff *skb, const struct polc_ctx *c, __u32 *rule)
 {
 	struct polc_quoted q;
 	struct polc_ct_key key;
 
+	if (!c || !rule)
+		return false;
 	polc_zero(&q);
 	if (!polc_ct_parse_quoted(skb, &c->pkt, &q))
 		return false;

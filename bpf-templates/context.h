@@ -30,11 +30,4 @@ struct polc_ctx {
 	__u32 gen_flags;         /* polc_gen_state.flags, read once */
 };
 
-/*
- * Global functions: verified once, on their own, with arguments known
- * only by type (lesson 7). Pointer arguments may be NULL as far as the
- * verifier knows, so each checks them.
- */
-#define POLC_GLOBAL __attribute__((noinline))
-
 #endif

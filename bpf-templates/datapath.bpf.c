@@ -33,6 +33,10 @@
  *                                            (peer: identity, CIDR, ANY; for each,
  *                                            (proto, class), (proto, 0), (0, 0)) has the lowest
  *                                            rule id the packet matches: probing stops there
+ *   #define POLC_GEN_DIRECT_READS      0|1   (default 1) read headers from the skb's linear
+ *                                            part when they are there; 0: always through
+ *                                            bpf_skb_load_bytes() (what a non-linear skb gets;
+ *                                            the verdict tests use it to cover that path)
  *
  * The program is polc_datapath (SEC "tc"). Its maps: the generation's own
  * (maps_gen.h) and the shared ones (maps_shared.h, which the loader
@@ -62,6 +66,9 @@
 #endif
 #ifndef POLC_GEN_ALLOW_FIRST_HIT
 #define POLC_GEN_ALLOW_FIRST_HIT 0
+#endif
+#ifndef POLC_GEN_DIRECT_READS
+#define POLC_GEN_DIRECT_READS 1
 #endif
 #if !defined(POLC_GEN_V4_PREFIXLENS) || !defined(POLC_GEN_V4_NR_PREFIXLENS) || \
 	!defined(POLC_GEN_V6_PREFIXLENS) || !defined(POLC_GEN_V6_NR_PREFIXLENS)

@@ -4,10 +4,9 @@
  * datapath judges (addresses, protocol, ports or ICMP type, TCP flags,
  * fragment position). First stage of the generation program.
  *
- * Every header is copied to the stack with bpf_skb_load_bytes() (see
- * verifier.h, lesson 2). A header that is cut short or inconsistent makes
- * the packet MALFORMED, which the caller drops: what we cannot parse we
- * cannot judge.
+ * Every header is copied to the stack with polc_load() (see verifier.h,
+ * lesson 2). A header that is cut short or inconsistent makes the packet
+ * MALFORMED, which the caller drops: what we cannot parse we cannot judge.
  */
 #ifndef POLC_BPF_PARSE_H
 #define POLC_BPF_PARSE_H
@@ -31,9 +30,6 @@
 #endif
 #ifndef IPPROTO_SCTP
 #define IPPROTO_SCTP 132
-#endif
-#ifndef IPPROTO_MH
-#define IPPROTO_MH 135
 #endif
 
 /*
@@ -74,6 +70,36 @@ struct polc_ipv6_frag_hdr {
 	__be16 frag_off; /* offset in 8-byte units << 3, M flag in bit 0 */
 	__be32 identification;
 };
+
+/* Packet offsets beyond this are read with the helper only (the verifier bounds packet pointers). */
+#define POLC_DIRECT_MAX_OFF 0x3fff
+
+/*
+ * Copy len bytes at offset off of the frame onto the stack: straight
+ * from the linear part of the skb when the bytes are there (nearly
+ * always), else with bpf_skb_load_bytes() (a non-linear skb, or a
+ * header cut short, which the helper then reports). A helper call costs
+ * 20-30 ns on a virtualised host; reading the linear part costs next to
+ * nothing. 0, or negative when the frame has no such bytes.
+ */
+static __always_inline int polc_load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
+{
+	/* Lesson 9 (verifier.h): a fresh skb, so clang cannot reuse a ctx address from another call. */
+	polc_barrier_var(skb);
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	if (POLC_GEN_DIRECT_READS && off <= POLC_DIRECT_MAX_OFF) {
+		/* Lesson 2 (verifier.h): bound-check and read through the same pointer. */
+		void *from = data + off;
+
+		if (from + len <= data_end) {
+			__builtin_memcpy(to, from, len);
+			return 0;
+		}
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
 
 enum polc_parse_result {
 	POLC_PARSE_IP,        /* judge it */
@@ -168,7 +194,7 @@ static __always_inline int polc_parse_ipv4(struct __sk_buff *skb, struct polc_pk
 {
 	struct iphdr ip;
 
-	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)))
+	if (polc_load(skb, ETH_HLEN, &ip, sizeof(ip)))
 		return POLC_PARSE_MALFORMED;
 	if (ip.version != 4 || ip.ihl < 5)
 		return POLC_PARSE_MALFORMED;
@@ -222,7 +248,7 @@ static __always_inline int polc_parse_ipv6(struct __sk_buff *skb, struct polc_pk
 {
 	struct ipv6hdr ip6;
 
-	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)))
+	if (polc_load(skb, ETH_HLEN, &ip6, sizeof(ip6)))
 		return POLC_PARSE_MALFORMED;
 	if (ip6.version != 6)
 		return POLC_PARSE_MALFORMED;
@@ -252,7 +278,7 @@ static __always_inline int polc_parse_ipv6(struct __sk_buff *skb, struct polc_pk
 		if (nexthdr == IPPROTO_FRAGMENT) {
 			struct polc_ipv6_frag_hdr fh;
 
-			if (bpf_skb_load_bytes(skb, off, &fh, sizeof(fh)))
+			if (polc_load(skb, off, &fh, sizeof(fh)))
 				return POLC_PARSE_MALFORMED;
 			/* Two fragment headers: no reassembly produces that. */
 			if (pkt->frag != POLC_FRAG_NONE)
@@ -276,7 +302,7 @@ static __always_inline int polc_parse_ipv6(struct __sk_buff *skb, struct polc_pk
 
 		struct ipv6_opt_hdr opt;
 
-		if (bpf_skb_load_bytes(skb, off, &opt, sizeof(opt)))
+		if (polc_load(skb, off, &opt, sizeof(opt)))
 			return POLC_PARSE_MALFORMED;
 		/* AH counts its length in 4-byte units minus 2, the others in 8-byte units minus 1. */
 		if (nexthdr == IPPROTO_AH)
@@ -313,7 +339,7 @@ static __always_inline int polc_parse_l4(struct __sk_buff *skb, struct polc_pkt 
 	if (pkt->proto == IPPROTO_TCP) {
 		struct tcphdr tcp;
 
-		if (bpf_skb_load_bytes(skb, pkt->l4_off, &tcp, sizeof(tcp)) || tcp.doff < 5)
+		if (polc_load(skb, pkt->l4_off, &tcp, sizeof(tcp)) || tcp.doff < 5)
 			return POLC_PARSE_MALFORMED;
 		pkt->sport = bpf_ntohs(tcp.source);
 		pkt->dport = bpf_ntohs(tcp.dest);
@@ -323,7 +349,7 @@ static __always_inline int polc_parse_l4(struct __sk_buff *skb, struct polc_pkt 
 	} else if (pkt->proto == IPPROTO_UDP || pkt->proto == IPPROTO_SCTP) {
 		struct polc_l4_ports ports;
 
-		if (bpf_skb_load_bytes(skb, pkt->l4_off, &ports, sizeof(ports)))
+		if (polc_load(skb, pkt->l4_off, &ports, sizeof(ports)))
 			return POLC_PARSE_MALFORMED;
 		pkt->sport = bpf_ntohs(ports.source);
 		pkt->dport = bpf_ntohs(ports.dest);
@@ -332,7 +358,7 @@ static __always_inline int polc_parse_l4(struct __sk_buff *skb, struct polc_pkt 
 	} else if (polc_is_icmp(pkt)) {
 		struct polc_icmp_hdr icmp;
 
-		if (bpf_skb_load_bytes(skb, pkt->l4_off, &icmp, sizeof(icmp)))
+		if (polc_load(skb, pkt->l4_off, &icmp, sizeof(icmp)))
 			return POLC_PARSE_MALFORMED;
 		pkt->icmp_type = icmp.type;
 		pkt->port = icmp.type;
@@ -353,17 +379,25 @@ static __always_inline int polc_parse_l4(struct __sk_buff *skb, struct polc_pkt 
 }
 
 /*
- * Parse skb into pkt (which the caller zeroed, and set len in). 802.1Q/802.1ad frames are
- * refused whether the tag is still in the frame or already taken off
- * into skb metadata by the stack (vlan_present, the usual case on veth).
+ * Parse skb into pkt (which the caller zeroed, and set len in).
+ * 802.1Q/802.1ad frames are refused whether the tag is still in the
+ * frame or already taken off into skb metadata by the stack
+ * (vlan_present, the usual case on veth). Returns enum polc_parse_result.
+ *
+ * Global (verifier.h, lesson 7): every header read has two ways in
+ * (direct or helper), and the protocols multiply them; verified on its
+ * own, none of that reaches the rest of the program, which sees the
+ * parsed fields as plain values.
  */
-static __always_inline int polc_parse(struct __sk_buff *skb, struct polc_pkt *pkt)
+POLC_GLOBAL int polc_parse(struct __sk_buff *skb, struct polc_pkt *pkt)
 {
 	struct ethhdr eth;
 
+	if (!pkt)
+		return POLC_PARSE_MALFORMED;
 	if (skb->vlan_present)
 		return POLC_PARSE_VLAN;
-	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
+	if (polc_load(skb, 0, &eth, sizeof(eth)))
 		return POLC_PARSE_MALFORMED;
 
 	__u16 proto = bpf_ntohs(eth.h_proto);

@@ -54,18 +54,14 @@ void gen_close(struct gen *g)
 	g->prog = -1;
 }
 
-int gen_load(struct runner *r, const char *gen_name, const struct polc_gen_state *state, struct gen *out)
+/* Load an opened generation object with the runner's shared maps; takes obj. */
+static int gen_load_obj(struct runner *r, struct bpf_object *obj, const struct polc_gen_state *state,
+			struct gen *out)
 {
 	static const struct polc_gen_state zero_state;
-	char file[64];
+	struct gen g = { .obj = obj };
 	int err;
 
-	snprintf(file, sizeof(file), "gen_%s.bpf.o", gen_name);
-
-	struct gen g = { .obj = open_embedded(file, "polc_gen") };
-
-	if (!g.obj)
-		return -errno;
 	for (size_t i = 0; i < sizeof(shared_maps) / sizeof(shared_maps[0]); i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(g.obj, shared_maps[i]);
 
@@ -103,6 +99,25 @@ int gen_load(struct runner *r, const char *gen_name, const struct polc_gen_state
 fail:
 	bpf_object__close(g.obj);
 	return err;
+}
+
+int gen_load(struct runner *r, const char *gen_name, const struct polc_gen_state *state, struct gen *out)
+{
+	char file[64];
+
+	snprintf(file, sizeof(file), "gen_%s.bpf.o", gen_name);
+
+	struct bpf_object *obj = open_embedded(file, "polc_gen");
+
+	return obj ? gen_load_obj(r, obj, state, out) : -errno;
+}
+
+int gen_load_file(struct runner *r, const char *path, const struct polc_gen_state *state, struct gen *out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "polc_gen");
+	struct bpf_object *obj = bpf_object__open_file(path, &opts);
+
+	return obj ? gen_load_obj(r, obj, state, out) : -errno;
 }
 
 int runner_install(struct runner *r, struct gen *g)

@@ -68,6 +68,8 @@ void runner_close(struct runner *r);
 
 /* Load generation gen_name with the runner's shared maps; not live yet. 0 or -errno. */
 int gen_load(struct runner *r, const char *gen_name, const struct polc_gen_state *state, struct gen *out);
+/* The same from a generation object file (one polc compiled, or a variant built by hand). */
+int gen_load_file(struct runner *r, const char *path, const struct polc_gen_state *state, struct gen *out);
 void gen_close(struct gen *g);
 /* Make g live (slot 0 of polc_gen_prog) and close the previous one; r->gen takes g. 0 or -errno. */
 int runner_install(struct runner *r, struct gen *g);

@@ -270,5 +270,5 @@ int verdict_group_basics(struct topo *topo)
 		VT_TEST(test_unusual_headers_judged, topo),
 	};
 
-	return cmocka_run_group_tests_name("basics", tests, NULL, NULL);
+	return VT_RUN_GROUP("basics", tests, topo);
 }

@@ -417,5 +417,5 @@ int verdict_group_conntrack(struct topo *topo)
 		VT_TEST(test_tcp_close_tracked, topo),
 	};
 
-	return cmocka_run_group_tests_name("conntrack", tests, NULL, NULL);
+	return VT_RUN_GROUP("conntrack", tests, topo);
 }

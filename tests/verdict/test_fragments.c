@@ -171,5 +171,5 @@ int verdict_group_fragments(struct topo *topo)
 		VT_TEST(test_short_first_fragment_dropped, topo),
 	};
 
-	return cmocka_run_group_tests_name("fragments", tests, NULL, NULL);
+	return VT_RUN_GROUP("fragments", tests, topo);
 }

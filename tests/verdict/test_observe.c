@@ -188,5 +188,5 @@ int verdict_group_observe(struct topo *topo)
 		VT_TEST(test_rule_counters, topo),
 	};
 
-	return cmocka_run_group_tests_name("observe", tests, NULL, NULL);
+	return VT_RUN_GROUP("observe", tests, topo);
 }

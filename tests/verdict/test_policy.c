@@ -323,5 +323,5 @@ int verdict_group_policy(struct topo *topo)
 		VT_TEST(test_minimal_generation, topo),
 	};
 
-	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+	return VT_RUN_GROUP("policy", tests, topo);
 }

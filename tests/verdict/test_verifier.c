@@ -108,5 +108,5 @@ int verdict_group_verifier(struct topo *topo)
 		VT_TEST(test_worst_case_every_v6_length, topo),
 	};
 
-	return cmocka_run_group_tests_name("verifier", tests, NULL, NULL);
+	return VT_RUN_GROUP("verifier", tests, topo);
 }

@@ -63,7 +63,7 @@ int vt_setup(void **state)
 	t->topo = *(struct topo *)*state;
 
 	struct polc_gen_state gs = { .revision = 1 };
-	int err = runner_open(&t->r, "full", &gs);
+	int err = runner_open(&t->r, t->topo.gen, &gs);
 
 	if (err) {
 		fprintf(stderr, "verdict: cannot load the entry and generation objects: %s\n", strerror(-err));
@@ -82,6 +82,14 @@ int vt_teardown(void **state)
 	runner_close(&t->r);
 	free(t);
 	return 0;
+}
+
+int vt_run_group(const char *group, const struct CMUnitTest *tests, size_t n_tests, const struct topo *topo)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), strcmp(topo->gen, "full") ? "%s [%s]" : "%s", group, topo->gen);
+	return _cmocka_run_group_tests(name, tests, n_tests, NULL, NULL);
 }
 
 static int verify_files(int argc, char **argv)
@@ -122,7 +130,7 @@ static int pin_to_one_cpu(void)
 
 int main(int argc, char **argv)
 {
-	struct topo topo;
+	struct topo topo = { .gen = "full" };
 	int peer, err;
 
 	err = netns_enter_private();
@@ -153,5 +161,13 @@ int main(int argc, char **argv)
 	failed |= verdict_group_fragments(&topo);
 	failed |= verdict_group_observe(&topo);
 	failed |= verdict_group_verifier(&topo);
+
+	/* Again, reading every header through bpf_skb_load_bytes() (a non-linear skb's path). */
+	struct topo helper = topo;
+
+	helper.gen = "helperreads";
+	failed |= verdict_group_basics(&helper);
+	failed |= verdict_group_conntrack(&helper);
+	failed |= verdict_group_fragments(&helper);
 	return failed ? 1 : 0;
 }

@@ -3,8 +3,9 @@
  * What the verdict tests share: the topology (veth interfaces in the
  * test's private netns), the standard endpoints, and assertions.
  *
- * Standard setup (vt_setup): generation "full" live at revision 1, no
- * events; two endpoints, neither isolated yet:
+ * Standard setup (vt_setup): generation topo->gen ("full", or
+ * "helperreads": the same reading every header through the helper) live
+ * at revision 1, no events; two endpoints, neither isolated yet:
  *   A  198.18.0.10  fd00::a  on if_a, identity ID_A, endpoint 1, policies P_A_IN / P_A_EG
  *   B  198.18.0.20  fd00::b  on if_b, identity ID_B, endpoint 2, policies P_B_IN / P_B_EG
  * if_x exists but is no endpoint. The ipcache knows A and B (/32, /128).
@@ -25,6 +26,7 @@ struct topo {
 	int if_a;
 	int if_b;
 	int if_x;
+	const char *gen; /* the generation vt_setup loads: "full", or a variant of it */
 };
 
 struct vt {
@@ -68,6 +70,10 @@ int vt_verdict_at(struct vt *t, int ifindex, int dir, const struct pkt *p, const
 
 /* cmocka test entries with the standard setup. */
 #define VT_TEST(fn, topo) cmocka_unit_test_prestate_setup_teardown(fn, vt_setup, vt_teardown, (void *)(topo))
+
+/* Run a group of tests, named "basics" or "basics [helperreads]" after the generation. */
+int vt_run_group(const char *group, const struct CMUnitTest *tests, size_t n_tests, const struct topo *topo);
+#define VT_RUN_GROUP(group, tests, topo) vt_run_group((group), (tests), sizeof(tests) / sizeof((tests)[0]), (topo))
 
 /* The groups, one per test file. 0 when every test passed. */
 int verdict_group_basics(struct topo *topo);
