@@ -44,6 +44,8 @@ int frontend_init(struct frontend *fe, struct ir_program *prog, struct diag_sink
 	if (opts)
 		fe->opts = *opts;
 	strmap_init(&fe->objects, fe->arena);
+	strmap_init(&fe->pod_addrs, fe->arena);
+	strmap_init(&fe->pod_ifaces, fe->arena);
 	return 0;
 }
 
@@ -356,53 +358,6 @@ static int ensure_namespace(struct frontend *fe, struct strmap *known, const cha
 	return strmap_set(known, name, strlen(name), ns);
 }
 
-static int check_unique_addresses(struct frontend *fe)
-{
-	struct strmap ips, ifaces;
-	strmap_init(&ips, fe->arena);
-	strmap_init(&ifaces, fe->arena);
-	int ret = 0;
-	for (size_t i = 0; i < fe->prog->pods.len; i++) {
-		struct ir_pod *pod = &fe->prog->pods.items[i];
-		void *prev = NULL;
-		/* Host-network pods share their node's addresses by design. */
-		for (size_t a = 0; a < pod->n_addrs && !pod->host_network; a++) {
-			const struct ir_cidr *c = &pod->addrs[a];
-			int r = strmap_add(&ips, (const char *)c, sizeof(*c), pod, &prev);
-			if (r < 0)
-				return r;
-			if (r == 0) {
-				const struct ir_pod *first = prev;
-				char buf[64];
-				struct ir_cidr host = *c;
-				ir_cidr_str(&host, buf, sizeof(buf));
-				*strchr(buf, '/') = '\0';
-				diag_error(fe->diags, pod->loc, "status.podIPs", "duplicate-pod-ip",
-					   "two pods cannot own one address; the inventory is stale or mixed up",
-					   "pod %s/%s has address %s, as does pod %s/%s (at %s:%u)", pod->namespace,
-					   pod->name, buf, first->namespace, first->name,
-					   source_name(fe->sources, first->loc.file), first->loc.line);
-				ret = -EINVAL;
-			}
-		}
-		if (pod->interface) {
-			int r = strmap_add(&ifaces, pod->interface, strlen(pod->interface), pod, &prev);
-			if (r < 0)
-				return r;
-			if (r == 0) {
-				const struct ir_pod *first = prev;
-				diag_error(fe->diags, pod->loc, "metadata.annotations", "duplicate-interface",
-					   "each local pod has its own host-side interface",
-					   "pod %s/%s has interface %s, as does pod %s/%s (at %s:%u)", pod->namespace,
-					   pod->name, pod->interface, first->namespace, first->name,
-					   source_name(fe->sources, first->loc.file), first->loc.line);
-				ret = -EINVAL;
-			}
-		}
-	}
-	return ret;
-}
-
 int frontend_finish(struct frontend *fe)
 {
 	if (fe->finished)
@@ -430,10 +385,7 @@ int frontend_finish(struct frontend *fe)
 	for (size_t i = 0; i < prog->namespaces.len; i++)
 		ir_labels_sort(&prog->namespaces.items[i].labels);
 
-	int ret = check_unique_addresses(fe);
-	if (ret == -ENOMEM)
-		return ret;
-
+	int ret = 0;
 	size_t n_local = 0;
 	for (size_t i = 0; i < prog->nodes.len; i++)
 		n_local += prog->nodes.items[i].local;

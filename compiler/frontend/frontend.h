@@ -85,6 +85,9 @@ struct frontend {
 
 	/* Internal: "Kind/namespace/name" -> first position, for duplicates. */
 	struct strmap objects;
+	/* Internal: pod address (struct ir_cidr bytes) and interface -> the pod that has it. */
+	struct strmap pod_addrs;
+	struct strmap pod_ifaces;
 	bool finished;
 };
 
@@ -111,8 +114,9 @@ int frontend_load_dir(struct frontend *fe, const char *dir);
 
 /*
  * After all inputs: Namespaces referenced but not declared are created
- * (with kubernetes.io/metadata.name), duplicate pod addresses and
- * interfaces are refused, the only Node is local. 0, -EINVAL or -ENOMEM.
+ * (with kubernetes.io/metadata.name), the only Node is local, and at
+ * most one Node is. (Two pods with one address or one interface are
+ * refused as they are loaded.) 0, -EINVAL or -ENOMEM.
  */
 int frontend_finish(struct frontend *fe);
 

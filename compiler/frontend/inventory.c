@@ -100,7 +100,7 @@ int frontend_load_namespace(struct frontend *fe, const struct frontend_object *o
 	struct k8s_meta meta;
 	k8s_decode_meta(&in.d, obj->root, obj->loc, K8S_META_NAME_LABEL, &meta);
 	if (meta.name)
-		frontend_register_object(fe, "Namespace", NULL, meta.name, obj->kind_loc);
+		frontend_register_object(fe, "Namespace", NULL, meta.name, meta.name_loc);
 	if (inv_failed(&in) || !meta.name)
 		return -EINVAL;
 
@@ -262,8 +262,14 @@ static void parse_pod_spec(struct inv *in, const struct ynode *spec, struct ir_p
 		decode_bool(d, hn, &hp, &pod->host_network);
 }
 
-static bool add_pod_ip(struct inv *in, struct ir_pod *pod, const char *ip, const struct ynode *at,
-		       const struct ypath *path)
+/* Where each address of the pod being loaded was written, for conflicts. */
+struct pod_addr_locs {
+	struct src_loc loc[2];
+	const char *path[2];
+};
+
+static bool add_pod_ip(struct inv *in, struct ir_pod *pod, struct pod_addr_locs *locs, const char *ip,
+		       const struct ynode *at, const struct ypath *path)
 {
 	struct ir_cidr addr;
 	const char *msg = k8s_parse_ip(ip, &addr);
@@ -283,11 +289,14 @@ static bool add_pod_ip(struct inv *in, struct ir_pod *pod, const char *ip, const
 			return false;
 		}
 	}
+	locs->loc[pod->n_addrs] = at->loc;
+	locs->path[pod->n_addrs] = decode_path(&in->d, path);
 	pod->addrs[pod->n_addrs++] = addr;
 	return true;
 }
 
-static void parse_pod_status(struct inv *in, const struct ynode *status, struct ir_pod *pod)
+static void parse_pod_status(struct inv *in, const struct ynode *status, struct ir_pod *pod,
+			     struct pod_addr_locs *locs)
 {
 	struct ypath sp = YPATH_KEY(NULL, "status");
 	struct ypath php = YPATH_KEY(&sp, "phase");
@@ -312,7 +321,7 @@ static void parse_pod_status(struct inv *in, const struct ynode *status, struct 
 			continue;
 		if (!first)
 			first = s;
-		add_pod_ip(in, pod, s, ymap_get(e, "ip"), &ap);
+		add_pod_ip(in, pod, locs, s, ymap_get(e, "ip"), &ap);
 	}
 	if (pod_ip && *pod_ip) {
 		if (first && strcmp(first, pod_ip) != 0)
@@ -321,11 +330,71 @@ static void parse_pod_status(struct inv *in, const struct ynode *status, struct 
 					"Invalid value: %s: must match the first entry of podIPs (%s)",
 					decode_quote(&in->d, pod_ip), decode_quote(&in->d, first));
 		else if (!first)
-			add_pod_ip(in, pod, pod_ip, ymap_get(status, "podIP"), &ipp);
+			add_pod_ip(in, pod, locs, pod_ip, ymap_get(status, "podIP"), &ipp);
 	}
 	/* Finished pods gave their addresses back; another pod may have them now. */
 	if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0))
 		pod->n_addrs = 0;
+}
+
+struct pod_claim {
+	const char *ns, *name;
+	struct src_loc loc;
+};
+
+static int claim(struct inv *in, struct strmap *map, const char *key, size_t len, struct pod_claim *me,
+		 struct src_loc at, const char *path, const char *code, const char *hint, const char *what,
+		 const char *value)
+{
+	void *prev = NULL;
+	int r = strmap_add(map, key, len, me, &prev);
+	if (r < 0)
+		return r;
+	if (r == 1)
+		return 0;
+	const struct pod_claim *first = prev;
+	const struct source_set *src = in->fe->sources;
+	diag_error(in->fe->diags, at, path, code, hint, "pod %s/%s has %s %s, as does pod %s/%s (at %s:%u)", me->ns,
+		   me->name, what, value, first->ns, first->name, source_name(src, first->loc.file),
+		   first->loc.line);
+	diag_note(in->fe->diags, first->loc, NULL, code, NULL, "pod %s/%s is here", first->ns, first->name);
+	return -EINVAL;
+}
+
+/* Two pods cannot own one address (host-network pods share the node's) or one interface. */
+static int claim_pod_resources(struct inv *in, const struct ir_pod *pod, const struct pod_addr_locs *locs,
+			       struct src_loc iface_loc, struct src_loc name_loc)
+{
+	struct frontend *fe = in->fe;
+	struct pod_claim *me = arena_alloc(fe->arena, sizeof(*me));
+	if (!me)
+		return -ENOMEM;
+	*me = (struct pod_claim){.ns = pod->namespace, .name = pod->name, .loc = name_loc};
+	int ret = 0;
+	for (size_t a = 0; a < pod->n_addrs && !pod->host_network; a++) {
+		struct ir_cidr *key = arena_alloc(fe->arena, sizeof(*key));
+		if (!key)
+			return -ENOMEM;
+		*key = pod->addrs[a];
+		char buf[64];
+		ir_cidr_str(key, buf, sizeof(buf));
+		*strchr(buf, '/') = '\0';
+		int err = claim(in, &fe->pod_addrs, (const char *)key, sizeof(*key), me, locs->loc[a], locs->path[a],
+				"duplicate-pod-ip", "two pods cannot own one address; the inventory is stale or mixed up",
+				"address", buf);
+		if (err == -ENOMEM)
+			return err;
+		if (err)
+			ret = err;
+	}
+	if (pod->interface) {
+		int err = claim(in, &fe->pod_ifaces, pod->interface, strlen(pod->interface), me, iface_loc,
+				"metadata.annotations", "duplicate-interface",
+				"each local pod has its own host-side interface", "interface", pod->interface);
+		if (err)
+			ret = err;
+	}
+	return ret;
 }
 
 int frontend_load_pod(struct frontend *fe, const struct frontend_object *obj)
@@ -342,7 +411,7 @@ int frontend_load_pod(struct frontend *fe, const struct frontend_object *obj)
 			  "metadata.namespace is not set; the pod is in namespace \"default\"");
 	}
 	if (meta.name)
-		frontend_register_object(fe, "Pod", ns, meta.name, obj->kind_loc);
+		frontend_register_object(fe, "Pod", ns, meta.name, meta.name_loc);
 
 	struct ir_pod pod = {.name = meta.name, .namespace = ns, .loc = obj->kind_loc};
 	if (k8s_labels_to_ir(fe->arena, &meta.labels, &pod.labels))
@@ -369,11 +438,15 @@ int frontend_load_pod(struct frontend *fe, const struct frontend_object *obj)
 		parse_pod_spec(&in, spec, &pod);
 	struct ypath stp = YPATH_KEY(NULL, "status");
 	const struct ynode *status = opt_map(&in, obj->root, "status", &stp);
+	struct pod_addr_locs locs;
 	if (status)
-		parse_pod_status(&in, status, &pod); /* host-network pods: the node's addresses */
+		parse_pod_status(&in, status, &pod, &locs); /* host-network pods: the node's addresses */
 
 	if (inv_failed(&in) || !meta.name)
 		return -EINVAL;
+	int err = claim_pod_resources(&in, &pod, &locs, iface ? iface->loc : pod.loc, meta.name_loc);
+	if (err)
+		return err;
 	if (vec_push(fe->arena, &fe->prog->pods, pod))
 		return -ENOMEM;
 	return 0;
@@ -389,7 +462,7 @@ int frontend_load_node(struct frontend *fe, const struct frontend_object *obj)
 	struct k8s_meta meta;
 	k8s_decode_meta(d, obj->root, obj->loc, 0, &meta);
 	if (meta.name)
-		frontend_register_object(fe, "Node", NULL, meta.name, obj->kind_loc);
+		frontend_register_object(fe, "Node", NULL, meta.name, meta.name_loc);
 	struct ir_node node = {.name = meta.name, .loc = obj->kind_loc};
 	bool_annotation(&in, &meta, "polc.io/local", &node.local);
 

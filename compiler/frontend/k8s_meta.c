@@ -178,6 +178,7 @@ bool k8s_decode_meta(struct decoder *d, const struct ynode *obj, struct src_loc 
 
 	struct ypath np = YPATH_KEY(&mp, "name");
 	const struct ynode *n = ymap_get(meta, "name");
+	bool name_bad = false;
 	if (ynode_is_set(n)) {
 		if (decode_string(d, n, &np, &out->name)) {
 			out->name_loc = n->loc;
@@ -185,6 +186,7 @@ bool k8s_decode_meta(struct decoder *d, const struct ynode *obj, struct src_loc 
 				out->name = NULL;
 		} else {
 			ok = false;
+			name_bad = true;
 		}
 	}
 	struct ypath gp = YPATH_KEY(&mp, "generateName");
@@ -211,7 +213,7 @@ bool k8s_decode_meta(struct decoder *d, const struct ynode *obj, struct src_loc 
 		const char *hint = e.n ? "names are lowercase letters, digits, '-' and '.'" : NULL;
 		report_invalid(d, out->name_loc, &np, out->name, &e, hint);
 		ok = ok && e.n == 0;
-	} else if (ynode_is_set(n)) {
+	} else if (ynode_is_set(n) && !name_bad) {
 		/* name: "" */
 		decode_error_at(d, n->loc, &np, "required-field", NULL,
 				"Required value: name or generateName is required");

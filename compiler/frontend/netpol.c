@@ -556,7 +556,7 @@ int frontend_load_netpol(struct frontend *fe, const struct frontend_object *obj)
 				"generateName is not supported: a policy needs a stable name");
 	}
 	if (meta.name)
-		frontend_register_object(fe, "NetworkPolicy", np.ns, meta.name, obj->kind_loc);
+		frontend_register_object(fe, "NetworkPolicy", np.ns, meta.name, meta.name_loc);
 
 	bool audit = false;
 	struct src_loc audit_loc;

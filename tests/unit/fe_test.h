@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -117,6 +118,42 @@ static inline const struct diag *fx_find(const struct fx *fx, enum diag_severity
 			fx_dump(fx);                         \
 		assert_false(diag_has_errors(&(fx)->diags)); \
 	} while (0)
+
+/*
+ * The repository root: four levels above the test binary
+ * (<repo>/build/tests/unit/test_x), else the working directory.
+ */
+static inline const char *fx_repo_root(void)
+{
+	static char root[4096];
+	if (root[0])
+		return root;
+	ssize_t n = readlink("/proc/self/exe", root, sizeof(root) - 1);
+	if (n > 0) {
+		root[n] = '\0';
+		for (int up = 0; up < 4; up++) {
+			char *slash = strrchr(root, '/');
+			if (!slash)
+				break;
+			*slash = '\0';
+		}
+		char probe[4200];
+		snprintf(probe, sizeof(probe), "%s/tests/unit/fe_test.h", root);
+		if (access(probe, F_OK) == 0)
+			return root;
+	}
+	if (!getcwd(root, sizeof(root)))
+		strcpy(root, ".");
+	return root;
+}
+
+/* <repo>/<rel>, in a static buffer per call site's needs (copy it to keep it). */
+static inline const char *fx_repo_path(const char *rel)
+{
+	static char path[4400];
+	snprintf(path, sizeof(path), "%s/%s", fx_repo_root(), rel);
+	return path;
+}
 
 /* Count diagnostics of a severity. */
 static inline size_t fx_count(const struct fx *fx, enum diag_severity sev)
