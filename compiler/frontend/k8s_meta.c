@@ -14,6 +14,13 @@ static const char *const meta_fields[] = {
 	"ownerReferences", "finalizers", "managedFields", NULL,
 };
 
+static const char label_key_hint[] =
+	"a label key is an optional DNS subdomain prefix and '/' (example.com/), then a name of at most 63 "
+	"letters, digits, '-', '_' or '.' that starts and ends with a letter or digit";
+static const char label_value_hint[] =
+	"a label value is empty, or at most 63 letters, digits, '-', '_' or '.' that start and end with a "
+	"letter or digit";
+
 /* Report every message of e as `Invalid value: "v": msg` at loc. */
 static void report_invalid(struct decoder *d, struct src_loc loc, const struct ypath *path, const char *value,
 			   const struct k8s_errs *e, const char *hint)
@@ -74,10 +81,10 @@ bool k8s_decode_labels(struct decoder *d, const struct ynode *node, const struct
 		if (validate) {
 			struct k8s_errs e = {0};
 			k8s_is_qualified_name(k->scalar.value, &e);
-			report_invalid(d, k->loc, path, k->scalar.value, &e, NULL);
+			report_invalid(d, k->loc, path, k->scalar.value, &e, label_key_hint);
 			struct k8s_errs ev = {0};
 			k8s_is_label_value(value, &ev);
-			report_invalid(d, v->loc.line ? v->loc : k->loc, path, value, &ev, NULL);
+			report_invalid(d, v->loc.line ? v->loc : k->loc, path, value, &ev, label_value_hint);
 			if (e.n || ev.n)
 				ok = false;
 		}
@@ -123,7 +130,7 @@ static bool validate_annotations(struct decoder *d, const struct k8s_labels *ann
 				*p = (char)(*p + 32);
 		struct k8s_errs e = {0};
 		k8s_is_qualified_name(lower, &e);
-		report_invalid(d, a->loc, path, a->key, &e, NULL);
+		report_invalid(d, a->loc, path, a->key, &e, label_key_hint);
 		if (e.n)
 			ok = false;
 		total += strlen(a->key) + strlen(a->value);
@@ -237,7 +244,8 @@ bool k8s_decode_meta(struct decoder *d, const struct ynode *obj, struct src_loc 
 		} else if (out->namespace) {
 			struct k8s_errs e = {0};
 			k8s_is_dns1123_label(out->namespace, &e);
-			report_invalid(d, ns->loc, &nsp, out->namespace, &e, NULL);
+			report_invalid(d, ns->loc, &nsp, out->namespace, &e,
+				       "namespace names are at most 63 lowercase letters, digits and '-'");
 			ok = ok && e.n == 0;
 		}
 	}
@@ -317,7 +325,7 @@ static bool decode_requirement(struct decoder *d, const struct ynode *item, cons
 
 	struct k8s_errs e = {0};
 	k8s_is_qualified_name(key, &e);
-	report_invalid(d, k ? k->loc : item->loc, &kp, key, &e, NULL);
+	report_invalid(d, k ? k->loc : item->loc, &kp, key, &e, label_key_hint);
 	if (e.n)
 		ok = false;
 	out->key = key;
@@ -334,7 +342,7 @@ static bool decode_requirement(struct decoder *d, const struct ynode *item, cons
 		}
 		struct k8s_errs ev = {0};
 		k8s_is_label_value(value, &ev);
-		report_invalid(d, v->seq.items[i]->loc, &ip, value, &ev, NULL);
+		report_invalid(d, v->seq.items[i]->loc, &ip, value, &ev, label_value_hint);
 		if (ev.n)
 			ok = false;
 		out->values[out->n_values++] = value;

@@ -195,7 +195,8 @@ static void parse_port(struct np *np, const struct ynode *node, const struct ypa
 		struct k8s_errs e = {0};
 		k8s_is_port_name(p.str, &e);
 		for (size_t i = 0; i < e.n; i++) {
-			const char *hint = NULL;
+			const char *hint = "a port name is an IANA service name: at most 15 lowercase letters, digits "
+					   "and '-', with at least one letter";
 			if (pn->scalar.style != YSTYLE_PLAIN && strspn(p.str, "0123456789") == strlen(p.str) &&
 			    *p.str)
 				hint = arena_printf(np->arena,
@@ -487,9 +488,15 @@ static void parse_policy_types(struct np *np, const struct ynode *spec, const st
 		return;
 	}
 	if (list->seq.len > 2) {
+		char shown[160] = "";
+		size_t used = 0;
+		for (size_t i = 0; i < list->seq.len && used < sizeof(shown) - 8; i++) {
+			const struct ynode *it = list->seq.items[i];
+			used += (size_t)snprintf(shown + used, sizeof(shown) - used, "%s%s", i ? ", " : "",
+						 it->kind == YNODE_SCALAR ? decode_quote(d, it->scalar.value) : "?");
+		}
 		decode_error_at(d, list->loc, &tp, "invalid-value", "list Ingress, Egress or both, once each",
-				"Invalid value: %zu policyTypes: may not specify more than two policyTypes",
-				list->seq.len);
+				"Invalid value: [%s]: may not specify more than two policyTypes", shown);
 		*ok = false;
 		return;
 	}
@@ -585,6 +592,11 @@ int frontend_load_netpol(struct frontend *fe, const struct frontend_object *obj)
 		}
 	} else {
 		spec = NULL;
+		/* Valid, and the API server takes it: podSelector {} and policyTypes [Ingress]. */
+		decode_warning_at(d, obj->kind_loc, &sp, "empty-spec",
+				  "write spec: {podSelector: {}, policyTypes: [Ingress]} if default-deny is meant",
+				  "the policy has no spec: it denies all ingress to every pod of namespace %s",
+				  np.ns ? np.ns : FRONTEND_DEFAULT_NAMESPACE);
 	}
 
 	struct ypath psp = YPATH_KEY(&sp, "podSelector");

@@ -8,8 +8,9 @@
  *                collection start (and at every alias, with the height
  *                of the aliased subtree), so no recursion anywhere
  *   aliases      each alias adds the size of the anchored subtree to the
- *                document's node count and to the stream's alias budget:
- *                a billion-laughs file stops after a few KiB of events
+ *                stream's alias budget (max_nodes): a billion-laughs file
+ *                stops after a few KiB of events, while a large inventory
+ *                written out in full is bounded by the file size only
  *   scalars      size limit, no NUL (a "\0" escape)
  *   keys         duplicates, merge keys (<<), non-scalar keys
  *   tags         only the core schema's, and consistent with the value
@@ -272,7 +273,6 @@ struct builder {
 	struct posmap pm;
 	VEC(struct frame) stack;
 	struct strmap anchors; /* this document's completed anchors */
-	size_t doc_nodes;      /* nodes of this document, aliases expanded */
 	size_t alias_nodes;    /* nodes added by aliases in the whole stream */
 	VEC(struct ydoc) docs;
 	struct ynode *root;
@@ -335,24 +335,21 @@ static int check_depth(struct builder *b, size_t extra, struct src_loc loc, cons
 			     what);
 }
 
-static int count_nodes(struct builder *b, size_t n, struct src_loc loc, bool alias, const char *alias_name)
+/*
+ * Nodes written in the file cost what the file costs; nodes an alias adds
+ * cost nothing to write and everything to walk. Only those are budgeted.
+ */
+static int count_alias_nodes(struct builder *b, size_t n, struct src_loc loc, const char *alias_name)
 {
-	if (alias) {
-		if (n > b->lim->max_nodes - b->alias_nodes)
-			return builder_error(b, loc, builder_path(b, b->stack.len, false), "yaml-alias-budget",
-					     "aliases share one copy in polc, but every consumer sees the expansion; "
-					     "write the objects out or split the stream",
-					     "alias *%s expands the stream beyond the alias budget of %zu nodes",
-					     alias_name, b->lim->max_nodes);
+	if (n <= b->lim->max_nodes - b->alias_nodes) {
 		b->alias_nodes += n;
+		return 0;
 	}
-	if (n > b->lim->max_nodes - b->doc_nodes)
-		return builder_error(b, loc, builder_path(b, b->stack.len, false),
-				     alias ? "yaml-alias-budget" : "yaml-too-many-nodes", NULL,
-				     "document expands to more than %zu nodes%s%s", b->lim->max_nodes,
-				     alias ? " at alias *" : "", alias ? alias_name : "");
-	b->doc_nodes += n;
-	return 0;
+	return builder_error(b, loc, builder_path(b, b->stack.len, false), "yaml-alias-budget",
+			     "aliases share one copy in polc, but every consumer sees the expansion; write the "
+			     "objects out or split the stream",
+			     "alias *%s expands the stream beyond the alias budget of %zu nodes", alias_name,
+			     b->lim->max_nodes);
 }
 
 static bool is_merge_key(const struct ynode *key)
@@ -474,8 +471,6 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	if (b->probe)
 		b->last_path = builder_path(b, b->stack.len, false);
 	int err = check_tag(b, n->tag, YNODE_SCALAR, copy, len, loc);
-	if (!err)
-		err = count_nodes(b, 1, loc, false, NULL);
 	if (!err && ev->data.scalar.anchor) {
 		struct anchor *a = arena_alloc(b->arena, sizeof(*a));
 		const char *name = copy_str(b, ev->data.scalar.anchor);
@@ -509,8 +504,6 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev, enum y
 	n->loc = loc;
 	n->tag = copy_str(b, tag);
 	err = check_tag(b, n->tag, kind, NULL, 0, loc);
-	if (!err)
-		err = count_nodes(b, 1, loc, false, NULL);
 	if (err)
 		return err;
 	/* A collection can never be a key: report it where it starts. */
@@ -624,7 +617,7 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
 				     "undefined alias *%s", name);
 	int err = check_depth(b, a->height, loc, arena_printf(b->arena, " (through alias *%s)", name));
 	if (!err)
-		err = count_nodes(b, a->size, loc, true, name);
+		err = count_alias_nodes(b, a->size, loc, name);
 	if (!err)
 		err = builder_add(b, a->node, a->size, a->height, loc);
 	return err;
@@ -639,7 +632,6 @@ static int on_document_start(struct builder *b, const yaml_event_t *ev)
 	d->index = (uint32_t)b->docs.len;
 	b->root = NULL;
 	b->root_anchored = false;
-	b->doc_nodes = 0;
 	strmap_init(&b->anchors, b->arena);
 	return 0;
 }
