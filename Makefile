@@ -45,7 +45,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wno-unused-parameter -Wformat=2 -Wundef
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -fPIC \
-	-Iruntime/include -Icompiler -Icompiler/tools -I$(BUILD)/gen \
+	-I. -Iruntime/include -Icompiler -Icompiler/tools -I$(BUILD)/gen \
 	-DPOLC_VERSION='"$(POLC_VERSION)"' -DPOLC_MULTIARCH='"$(MULTIARCH)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS := -lyaml -lbpf -lelf -lz
@@ -95,11 +95,24 @@ VERDICT_BIN := $(BUILD)/tests/verdict/verdict
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# Loader tests: fixture generations (one source, variants by -D), embedded
+# so unit tests need no files; test artifacts are built from them at run
+# time by tests/loader/testart.c.
+LOADER_FIXTURE_SRC := tests/loader/fixtures/gen.bpf.c
+LOADER_FIXTURES := pass drop broken bss badlayout
+LOADER_FIXTURE_OBJS := $(patsubst %,$(BUILD)/tests/loader/fixtures/%.bpf.o,$(LOADER_FIXTURES))
+fixture_flags_pass := -DFIXTURE_DEFAULT=TC_ACT_OK
+fixture_flags_drop := -DFIXTURE_DEFAULT=TC_ACT_SHOT
+fixture_flags_broken := -DFIXTURE_BROKEN
+fixture_flags_bss := -DFIXTURE_BSS
+fixture_flags_badlayout := -DFIXTURE_BAD_LAYOUT
+LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixtures.o
+LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 
 .PHONY: all deps polc demo test check check-sanitize bench install clean \
 	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
-all: deps-check $(POLC) $(RUNTIME_SO) $(TOOL_BINS) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
+all: deps-check $(POLC) $(RUNTIME_SO) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
 polc: $(POLC)
 
@@ -178,6 +191,30 @@ $(POLC): $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 
 # ---- tests ----------------------------------------------------------------
 
+# Loader tests: fixture generations, embedded (see LOADER_FIXTURES above).
+
+$(BUILD)/tests/loader/fixtures/%.bpf.o: $(LOADER_FIXTURE_SRC) $(TEMPLATE_FILES)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(fixture_flags_$*) -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(BUILD)/gen/test_fixtures.c: $(LOADER_FIXTURE_OBJS) $(EMBED)
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(EMBED) $@ polc_test_fixtures $(LOADER_FIXTURE_OBJS)
+
+$(LOADER_TOOL): tests/loader/loadtest.c $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+
+# Loader unit tests also get the test artifacts (the more specific pattern wins).
+$(BUILD)/tests/unit/test_loader_%: tests/unit/test_loader_%.c $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+
 $(BUILD)/tests/unit/%: tests/unit/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
@@ -198,7 +235,7 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
 
-test-unit: all
+test-unit: all $(UNIT_BINS)
 	$(Q)tests/lib/run-unit.sh $(BUILD)
 
 test-golden: all
