@@ -3,6 +3,7 @@
 #include "testart.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,8 @@ static int cmp_key(const void *a, const void *b, void *key_size)
 }
 
 /* A map section: header, then (key, value) pairs sorted by key bytes. */
-static int add_map(struct polc_artifact_writer *w, const char *map, uint32_t key_size, uint32_t value_size,
-		   uint32_t max_entries, void *pairs, uint32_t n, uint64_t *hash)
+static int add_map(struct polc_artifact_writer *w, const struct polc_test_art *s, const char *map, uint32_t key_size,
+		   uint32_t value_size, uint32_t max_entries, void *pairs, uint32_t n, uint64_t *hash)
 {
 	size_t pair = (size_t)key_size + value_size, ks = key_size;
 	qsort_r(pairs, n, pair, cmp_key, &ks);
@@ -46,7 +47,8 @@ static int add_map(struct polc_artifact_writer *w, const char *map, uint32_t key
 	char name[POLC_ARTIFACT_NAME_MAX];
 	snprintf(name, sizeof(name), "map/%s", map);
 	*hash = polc_hash64(buf, size, *hash);
-	int rc = polc_artifact_add(w, name, buf, size);
+	/* The spec's extra section replaces a standard one of the same name. */
+	int rc = s->extra_name && strcmp(s->extra_name, name) == 0 ? 0 : polc_artifact_add(w, name, buf, size);
 	free(buf);
 	return rc;
 }
@@ -60,7 +62,8 @@ static int build(struct polc_artifact_writer *w, const struct polc_test_art *s)
 	if (!gen)
 		return -ENOENT;
 	hash = polc_hash64(gen, gen_size, hash);
-	if (!(s->omit & POLC_TEST_OMIT_GEN) && (rc = polc_artifact_add(w, "bpf/gen.o", gen, gen_size)))
+	bool own_gen = s->extra_name && strcmp(s->extra_name, "bpf/gen.o") == 0;
+	if (!(s->omit & POLC_TEST_OMIT_GEN) && !own_gen && (rc = polc_artifact_add(w, "bpf/gen.o", gen, gen_size)))
 		return rc;
 
 	struct {
@@ -74,7 +77,7 @@ static int build(struct polc_artifact_writer *w, const struct polc_test_art *s)
 		memcpy(ipc[i].k.addr, s->ipcache[i].addr, 4);
 		ipc[i].v.identity = s->ipcache[i].identity;
 	}
-	if ((rc = add_map(w, POLC_MAP_IPCACHE, sizeof(ipc[0].k), sizeof(ipc[0].v), 1024, ipc,
+	if ((rc = add_map(w, s, POLC_MAP_IPCACHE, sizeof(ipc[0].k), sizeof(ipc[0].v), 1024, ipc,
 			  (uint32_t)s->n_ipcache, &hash)))
 		return rc;
 
@@ -84,7 +87,7 @@ static int build(struct polc_artifact_writer *w, const struct polc_test_art *s)
 		struct polc_port_classes v;
 	} ports[2] = { { POLC_PSLOT_TCP * POLC_PORT_SLOT_SIZE + 80 / 4, { { 1, 0, 0, 0 } } },
 		       { POLC_PSLOT_TCP * POLC_PORT_SLOT_SIZE + 443 / 4, { { 0, 0, 0, 2 } } } };
-	if ((rc = add_map(w, POLC_MAP_PORTS, sizeof(__u32), sizeof(struct polc_port_classes), POLC_PORTS_ENTRIES,
+	if ((rc = add_map(w, s, POLC_MAP_PORTS, sizeof(__u32), sizeof(struct polc_port_classes), POLC_PORTS_ENTRIES,
 			  ports, 2, &hash)))
 		return rc;
 
@@ -100,10 +103,10 @@ static int build(struct polc_artifact_writer *w, const struct polc_test_art *s)
 		pol[i].v.action = s->policies[i].action;
 	}
 	if (!(s->omit & POLC_TEST_OMIT_POLICY_MAP) &&
-	    (rc = add_map(w, POLC_MAP_POLICY, sizeof(pol[0].k), sizeof(pol[0].v), (uint32_t)s->n_policies + 16, pol,
+	    (rc = add_map(w, s, POLC_MAP_POLICY, sizeof(pol[0].k), sizeof(pol[0].v), (uint32_t)s->n_policies + 16, pol,
 			  (uint32_t)s->n_policies, &hash)))
 		return rc;
-	if ((rc = add_map(w, POLC_MAP_RULE_STATS, sizeof(__u32), sizeof(struct polc_rule_stats), 16, NULL, 0, &hash)))
+	if ((rc = add_map(w, s, POLC_MAP_RULE_STATS, sizeof(__u32), sizeof(struct polc_rule_stats), 16, NULL, 0, &hash)))
 		return rc;
 
 	char *eps = NULL;

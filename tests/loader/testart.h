@@ -48,7 +48,8 @@ struct polc_test_art {
 	uint64_t revision;	/* 0: a hash of the contents, as the compiler's */
 	uint32_t endpoints_max; /* 0: 64 */
 	unsigned int omit;	/* POLC_TEST_OMIT_* */
-	/* Extra raw sections (name, data, size), e.g. a corrupt map section. */
+	/* One raw section (name, data, size), e.g. a corrupt map section; it
+	 * replaces the standard section of that name (bpf/gen.o, map/...). */
 	const char *extra_name;
 	const void *extra_data;
 	size_t extra_size;
