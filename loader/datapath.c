@@ -707,6 +707,9 @@ int polc_datapath_apply_file(struct polc_datapath *dp, const char *path, struct 
 {
 	if (err)
 		memset(err, 0, sizeof(*err));
+	/* First: without privileges, that is the problem to report, whatever else is wrong. */
+	if (!polc_have_bpf_privileges())
+		return polc_errf(err, -EPERM, "loading a policy needs root, or CAP_BPF and CAP_NET_ADMIN");
 	struct polc_artifact *art = NULL;
 	char msg[sizeof(err->message)];
 	int rc = polc_artifact_read(path, &art, msg, sizeof(msg));
