@@ -79,7 +79,9 @@ consistent=1
 killed=0
 for i in $(seq 30); do
 	art=$ART/pass.art; [[ $((i % 2)) == 0 ]] && art=$ART/drop.art
-	in_host "$TOOL" apply --pin-dir "$PIN" "$art" >/dev/null 2>&1 &
+	# Not through in_host: a backgrounded function is a subshell, and killing
+	# it would leave the loader running. nsenter execs the tool: same pid.
+	nsenter --net=/run/netns/"$NS_HOST" "$TOOL" apply --pin-dir "$PIN" "$art" >/dev/null 2>&1 &
 	pid=$!
 	sleep "0.00$((RANDOM % 10))"
 	kill -9 "$pid" 2>/dev/null
