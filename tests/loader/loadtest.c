@@ -65,14 +65,14 @@ static int cmd_mkart(int argc, char **argv)
 		i++;
 		if (strcmp(opt, "--ep") == 0 && spec.n_eps < MAX_ITEMS) {
 			struct polc_test_ep *e = &eps[spec.n_eps++];
-			char *copy = strdup(val), *colon = strchr(copy, ':');
+			char *name = argv[i], *colon = strchr(name, ':'); /* argv is ours to cut */
 			memset(e, 0, sizeof(*e));
 			if (colon) {
 				*colon = '\0';
 				if (sscanf(colon + 1, "%u:%u:%u", &e->policy_ingress, &e->policy_egress, &e->flags) != 3)
 					return usage();
 			}
-			e->ifname = copy; /* a short-lived tool: freed at exit */
+			e->ifname = name;
 		} else if ((strcmp(opt, "--allow") == 0 || strcmp(opt, "--deny") == 0) && spec.n_policies < MAX_ITEMS) {
 			struct polc_test_policy *p = &pol[spec.n_policies++];
 			p->peer = POLC_PEER_ANY;

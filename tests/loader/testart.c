@@ -35,7 +35,8 @@ static int add_map(struct polc_artifact_writer *w, const struct polc_test_art *s
 		   uint32_t value_size, uint32_t max_entries, void *pairs, uint32_t n, uint64_t *hash)
 {
 	size_t pair = (size_t)key_size + value_size, ks = key_size;
-	qsort_r(pairs, n, pair, cmp_key, &ks);
+	if (n)
+		qsort_r(pairs, n, pair, cmp_key, &ks);
 	size_t size = sizeof(struct polc_artifact_map) + n * pair;
 	uint8_t *buf = calloc(1, size);
 	if (!buf)
