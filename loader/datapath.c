@@ -100,6 +100,8 @@ static int normalize_pin_dir(const char *in, char *out, size_t size, struct polc
 
 int polc_datapath_open(const struct polc_datapath_opts *opts, struct polc_datapath **out, struct polc_error *err)
 {
+	if (err)
+		memset(err, 0, sizeof(*err));
 	if (opts && (opts->sz < sizeof(size_t) || !opts_tail_zero(opts, opts->sz, sizeof(*opts))))
 		return polc_errf(err, -EINVAL, "polc_datapath_opts: unknown fields (libpolc is older than the caller)");
 	const char *pin_dir = OPTS_GET(opts, pin_dir, NULL);
@@ -436,34 +438,57 @@ static int remove_gen_dirs(const struct polc_datapath *dp, const char *where, co
 	return rc;
 }
 
+/*
+ * Detach every recorded interface. Only the keys (ifindex) are trusted:
+ * the record map may come from another polc version (that is when users
+ * are told to unload), so both ways of attaching are undone everywhere.
+ */
+static int detach_recorded(const struct polc_datapath *dp, const struct polc_shared *sh, struct polc_error *err)
+{
+	char path[PATH_MAX];
+	sub_path(path, sizeof(path), dp, "shared", POLC_MAP_ATTACH);
+	_cleanup_close_ int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : polc_errf_sys(err, -errno, "cannot open %s", path);
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size != sizeof(__u32))
+		return polc_errf(err, -EINVAL, "%s is not an attachment record map", path);
+	_cleanup_free_ uint8_t *value = calloc(1, info.value_size ? info.value_size : 1);
+	if (!value)
+		return polc_errf(err, -ENOMEM, "out of memory");
+	struct polc_attacher at = { .pin_dir = dp->pin_dir, .rec_fd = fd, .sh = sh };
+	/* Deleting while iterating restarts the walk from the start: bounded by the map size. */
+	for (__u32 iter = 0; iter <= info.max_entries; iter++) {
+		__u32 key;
+		if (bpf_map_get_next_key(fd, NULL, &key))
+			return errno == ENOENT ? 0 : polc_errf_sys(err, -errno, "cannot read %s", path);
+		struct polc_attach_rec rec = { .ifindex = key, .mode = POLC_ATTACH_CLSACT };
+		if (info.value_size == sizeof(rec) && bpf_map_lookup_elem(fd, &key, value) == 0)
+			memcpy(rec.ifname, ((struct polc_attach_rec *)value)->ifname, sizeof(rec.ifname) - 1);
+		else
+			snprintf(rec.ifname, sizeof(rec.ifname), "ifindex %u", key);
+		int rc = polc_detach_iface(&at, &rec, err);
+		if (rc) {
+			polc_err_prefix(err, "unload");
+			return rc; /* the record stays: a retry detaches what is left */
+		}
+	}
+	return polc_errf(err, -EBUSY, "%s keeps changing", path);
+}
+
 static int teardown(const struct polc_datapath *dp, struct polc_error *err)
 {
 	struct polc_shared sh;
 	polc_shared_init(&sh);
 	open_entry_ids(dp, &sh);
-	struct polc_attacher at = { .pin_dir = dp->pin_dir, .rec_fd = -1, .sh = &sh };
 	char path[PATH_MAX];
-	int rc = 0;
 
 	/* Interfaces first: an entry program with nothing in slot 0 drops every packet. */
-	_cleanup_close_ int rec_fd = -1;
-	int orc = polc_attach_map_open(dp->pin_dir, false, &rec_fd, err);
-	if (orc == 0) {
-		at.rec_fd = rec_fd;
-		struct polc_attach_rec *recs = NULL;
-		size_t n = 0;
-		rc = polc_attach_list(rec_fd, &recs, &n, err);
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			rc = polc_detach_iface(&at, &recs[i], err);
-			if (rc)
-				polc_err_prefix(err, "unload");
-		}
-		free(recs);
-	} else if (orc != -ENOENT) {
-		return orc;
-	}
+	int rc = detach_recorded(dp, &sh, err);
 	if (rc)
-		return rc; /* the records stay: a retry detaches what is left */
+		return rc;
+	struct polc_attacher at = { .pin_dir = dp->pin_dir, .rec_fd = -1, .sh = &sh };
 	int stray = polc_detach_stray_links(&at, NULL, 0, err);
 	if (stray < 0)
 		return stray;
@@ -600,6 +625,27 @@ static int apply_prepare(struct apply *a, struct polc_error *err)
 	if ((rc = polc_eps_resolve(&a->eps, NULL, NULL, err)))
 		return rc;
 	return polc_gen_open(a->art, &a->meta, &a->gen, err);
+}
+
+int polc_artifact_check(const struct polc_artifact *artifact, struct polc_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+	struct polc_art_meta meta;
+	struct polc_eps eps = { 0 };
+	struct polc_gen *gen = NULL;
+	size_t len = 0;
+	int rc = polc_meta_read(artifact, &meta, err);
+	if (rc)
+		return rc;
+	const char *text = polc_artifact_section(artifact, "meta/endpoints", &len);
+	if (!text)
+		return polc_errf(err, -EINVAL, "artifact has no meta/endpoints section");
+	if ((rc = polc_eps_parse(text, len, meta.endpoints_max, &eps, err)) == 0)
+		rc = polc_gen_open(artifact, &meta, &gen, err);
+	polc_gen_free(gen);
+	polc_eps_free(&eps);
+	return rc;
 }
 
 static int apply_switch(struct apply *a, struct polc_apply_result *r, struct polc_error *err)

@@ -139,4 +139,15 @@ check "an incompatible datapath still unloads" test ! -e "$PIN2"
 
 lt unload --pin-dir "$PIN"
 check "final unload" test ! -e "$PIN"
+
+echo "-- unload of a datapath whose record map has another layout"
+apply --mode clsact "$ART/pass.art"
+check "clsact load${ERR:+: $ERR}" test "$RC" -eq 0
+rm "$PIN/shared/polc_attach"
+bpftool map create "$PIN/shared/polc_attach" type hash key 4 value 8 entries 16 name polc_attach
+bpftool map update pinned "$PIN/shared/polc_attach" key $(printf '%d 0 0 0' "$(ifindex vh0)") value 1 0 0 0 0 0 0 0
+lt unload --pin-dir "$PIN"
+check "unload succeeds" test ! -e "$PIN"
+check "vh0 clsact filters removed" detached_polc vh0
+expect_reach 0 "after unload"
 finish

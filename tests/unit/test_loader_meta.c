@@ -347,13 +347,41 @@ static void test_gen_bad_entries(void **state)
 	assert_non_null(strstr(err.message, "no entries"));
 }
 
+/* The public, kernel-free check the CLI runs before loading. */
+static void test_artifact_check(void **state)
+{
+	struct polc_error err;
+	struct polc_test_art spec = { .fixture = "pass", .eps = one_ep, .n_eps = 1 };
+	struct polc_artifact *a = build(&spec);
+	assert_int_equal(polc_artifact_check(a, &err), 0);
+	assert_int_equal(err.errnum, 0);
+	polc_artifact_free(a);
+	/* The verifier's verdict is the kernel's: a broken program passes the check. */
+	spec.fixture = "broken";
+	a = build(&spec);
+	assert_int_equal(polc_artifact_check(a, &err), 0);
+	polc_artifact_free(a);
+	spec.fixture = "badlayout";
+	a = build(&spec);
+	assert_int_equal(polc_artifact_check(a, &err), -EINVAL);
+	assert_int_equal(err.errnum, EINVAL);
+	assert_non_null(strstr(err.message, "polc_policy"));
+	polc_artifact_free(a);
+	spec.fixture = "pass";
+	spec.omit = POLC_TEST_OMIT_ENDPOINTS;
+	a = build(&spec);
+	assert_int_equal(polc_artifact_check(a, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "meta/endpoints"));
+	polc_artifact_free(a);
+}
+
 int main(void)
 {
 	libbpf_set_print(quiet);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eps_valid),  cmocka_unit_test(test_eps_invalid),	 cmocka_unit_test(test_eps_resolve),
 		cmocka_unit_test(test_meta_info),  cmocka_unit_test(test_gen_valid),	 cmocka_unit_test(test_gen_invalid),
-		cmocka_unit_test(test_gen_bad_entries),
+		cmocka_unit_test(test_gen_bad_entries), cmocka_unit_test(test_artifact_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,9 @@
  * node (which interface, which map, the verifier's last lines, missing
  * privileges...). On failure the datapath is as it was before the call.
  *
+ * libbpf's own warnings go to its print callback, stderr by default; this
+ * library leaves that process-wide setting alone (libbpf_set_print()).
+ *
  * Extensibility: option and result structs start with a size field, set
  * it with POLC_OPTS() (as libbpf's LIBBPF_OPTS). Newer fields are added
  * at the end only; an older caller's smaller struct keeps working, and a
@@ -131,6 +134,15 @@ struct polc_apply_result {
  */
 int polc_datapath_apply(struct polc_datapath *dp, const struct polc_artifact *artifact,
 			struct polc_apply_result *result, struct polc_error *err);
+/*
+ * Everything apply checks before touching the kernel: meta/info,
+ * meta/endpoints (names not resolved), bpf/gen.o against the map
+ * sections and polc/layout.h. Needs no privileges. A failure here is
+ * invalid input (the CLI's exit status 1); a failure of apply after a
+ * successful check is a kernel or node problem (exit status 3).
+ */
+int polc_artifact_check(const struct polc_artifact *artifact, struct polc_error *err);
+
 /* The same, reading the artifact from a file. */
 int polc_datapath_apply_file(struct polc_datapath *dp, const char *path, struct polc_apply_result *result,
 			     struct polc_error *err);
