@@ -348,8 +348,11 @@ def step_policies(case, step, where):
 def sctp_available():
     """SCTP is a module on most distributions: load it if we can, then try."""
     if shutil.which("modprobe"):
-        subprocess.run(["modprobe", "-q", "sctp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=30, check=False)
+        try:
+            subprocess.run(["modprobe", "-q", "sctp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
         s.close()
@@ -549,6 +552,8 @@ class Runner:
         self.results = []  # (case id, fam, status, detail, seconds)
         self.compile_cache = {}
         self.t_compile = self.t_load = 0.0
+        # Exit 2 is "usage or I/O error": never the fault of a case's input.
+        self.compile_usage_errors = 0
         self.n_compile = self.n_load = 0
         self.loaded = False
 
@@ -609,6 +614,7 @@ class Runner:
         self.t_compile += time.monotonic() - t0
         self.n_compile += 1
         if r.returncode != 0:
+            self.compile_usage_errors += r.returncode == 2
             return None, f"polc compile exited {r.returncode}" + _tail(r.stderr)
         if not os.path.isfile(art):
             return None, "polc compile exited 0 but wrote no artifact"
@@ -714,6 +720,7 @@ class Runner:
                                    f"{RETRY_DEADLINE_MS} ms retry: "
                                    + ", ".join(f"{c[0]}->{c[1]} {c[2]}/{c[3]} ({again[c][1]:.0f} ms)"
                                                for c in recovered[:4]))
+            step_failed = False
             for port, proto in probes:
                 exp = exp_of[(port, proto)]
                 obs = {(c[0], c[1]): res[c] for c in cells if c[2] == port and c[3] == proto}
@@ -728,8 +735,9 @@ class Runner:
                                    f"({leaks} reachable but expected blocked, {len(bad) - leaks} blocked "
                                    f"but expected reachable)")
                     details.append(render(self.model.order, exp, obs, bad))
-                    if not self.args.no_policy:
-                        details.append(f"    inputs: {' '.join(os.path.relpath(f) for f in files)}")
+                    step_failed = True
+            if step_failed and not self.args.no_policy:
+                details.append(f"    inputs: {' '.join(os.path.relpath(f) for f in files)}")
         err = None if self.args.no_policy else self.polc_unload()
         if err:
             details.append(f"  after the last step: {err}")
@@ -749,6 +757,10 @@ class Runner:
         for i, case in enumerate(self.cases, 1):
             for fam in self.families():
                 t0 = time.monotonic()
+                if self.compile_usage_errors >= 3 and self.compile_usage_errors == self.n_compile:
+                    self.report(i, total, case, fam, "FAIL", [], 0.0,
+                                "not run: polc compile fails with a usage/I/O error (exit 2) on every input")
+                    continue
                 why = self.case_skip_reason(case, fam)
                 if why:
                     self.report(i, total, case, fam, "SKIP", [], 0.0, why)
@@ -779,7 +791,8 @@ class Runner:
         log("")
         fails = [f"{r[0]} IPv{r[1]}" for r in self.results if r[2] == "FAIL"]
         if fails:
-            log("failed: " + ", ".join(fails))
+            more = f" ... and {len(fails) - 12} more" if len(fails) > 12 else ""
+            log("failed: " + ", ".join(fails[:12]) + more)
         mode = " (--no-policy)" if self.args.no_policy else ""
         log(f"timing: {elapsed:.1f}s total; probing {self.prober.seconds:.1f}s in {self.prober.rounds} rounds; "
             f"compile {self.t_compile:.1f}s ({self.n_compile}x); load {self.t_load:.1f}s ({self.n_load}x)")

@@ -13,7 +13,7 @@
 #   E2E_TIMEOUT=300 seconds per test;  VERBOSE=1 show every test's output
 #
 # A test gets: BUILD_DIR, POLC (the polc binary), NT_TOOLS (serve, probe),
-# NT_RUN_ID, REPO.
+# NT_RUN_ID (its own; derived from the caller's NT_RUN_ID if set), REPO.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,7 +55,7 @@ i=0
 for t in "${tests[@]}"; do
 	i=$((i + 1))
 	name=$(basename "$t" .sh)
-	run_id="e$$x$i"
+	run_id="${NT_RUN_ID:-e$$}x$i"
 	t0=${EPOCHREALTIME/./}
 	NT_RUN_ID=$run_id timeout --kill-after=10 "$timeout_s" bash "$t" >"$log" 2>&1
 	rc=$?

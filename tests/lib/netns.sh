@@ -195,6 +195,10 @@ nt_destroy_prefix() {
 	for ns in $pins; do
 		rm -rf -- "$ns"
 	done
+	# Temp dirs of the run (nt_setup, run.py): /tmp/PREFIX.XXXXXX
+	for ns in $(compgen -G "/tmp/${prefix}.*" || true); do
+		rm -rf -- "$ns"
+	done
 	return 0
 }
 

@@ -96,11 +96,16 @@ static int parse_ports(const char *arg, uint16_t *ports, size_t *n)
 		char *end;
 		long v = strtol(tok, &end, 10);
 
+		bool dup = false;
+
 		if (*end || v < 1 || v > 65535 || *n >= MAX_PORTS) {
 			free(copy);
 			return -EINVAL;
 		}
-		ports[(*n)++] = (uint16_t)v;
+		for (size_t i = 0; i < *n; i++)
+			dup |= ports[i] == v;
+		if (!dup)
+			ports[(*n)++] = (uint16_t)v;
 	}
 	free(copy);
 	return 0;
