@@ -102,7 +102,7 @@ t0=${EPOCHREALTIME/./}
 "$POLC" compile -o "$NT_TMP/demo.polc" "$here"/*.yaml || die "polc compile failed (exit $?)"
 echo "   compiled in $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
 echo "== polc load --pin-dir $NT_PIN_DIR demo.polc   (in the node namespace)"
-nt_on_cleanup "nt_polc unload --pin-dir '$NT_PIN_DIR'"
+nt_on_cleanup "[[ ! -e '$NT_PIN_DIR' ]] || nt_polc unload --pin-dir '$NT_PIN_DIR'"
 t0=${EPOCHREALTIME/./}
 nt_polc load --pin-dir "$NT_PIN_DIR" "$NT_TMP/demo.polc" || die "polc load failed (exit $?)"
 echo "   loaded in $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
@@ -129,7 +129,6 @@ done
 echo
 echo "== polc unload --pin-dir $NT_PIN_DIR"
 nt_polc unload --pin-dir "$NT_PIN_DIR" || { echo "demo: polc unload failed" >&2; bad=$((bad + 1)); }
-NT_CLEANUP_CMDS=()
 if [[ $bad -eq 0 ]]; then
 	echo "demo: every flow as the policies say (${#FLOWS[@]} flows x IPv4, IPv6)"
 else

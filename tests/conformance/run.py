@@ -425,6 +425,12 @@ class Topology:
                         raise HarnessError(f"serve in {key} did not start:\n{f.read()}")
                 time.sleep(0.02)
 
+    def check_servers(self):
+        """A dead server would read as 'refused' everywhere: say so instead."""
+        dead = [f"{key} (exit {proc.returncode})" for key, proc, _ in self.servers if proc.poll() is not None]
+        if dead:
+            raise HarnessError(f"serve died in {', '.join(dead)}; see {self.tmp}/serve.log")
+
     def ns_exec(self, netns):
         return ["nsenter", f"--net=/run/netns/{netns}", "--"]
 
@@ -490,8 +496,9 @@ class Prober:
             try:
                 stdout, stderr = proc.communicate(timeout=deadline_ms / 1000 + 10)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+                for _, p in procs:
+                    p.kill()
+                    p.communicate()
                 raise HarnessError("probe did not finish 10s after its deadline")
             lines = stdout.splitlines()
             if proc.returncode not in (0, 1) or len(lines) != len(cs):
@@ -703,6 +710,7 @@ class Runner:
             probes = [(int(p["port"]), str(p.get("protocol", "TCP")).upper()) for p in step["probes"]]
             cells = self.all_cells(probes)
             res = self.prober.run(cells, fam)
+            self.topo.check_servers()
             exp_of = {}
             for p in step["probes"]:
                 k = (int(p["port"]), str(p.get("protocol", "TCP")).upper())
@@ -967,7 +975,10 @@ def check_environment(args):
 def main(argv):
     args = parse_args(argv)
 
+    caught = []
+
     def on_signal(signum, _frame):
+        caught.append(signum)
         raise KeyboardInterrupt(f"signal {signum}")
 
     for s in (signal.SIGTERM, signal.SIGHUP):
@@ -1026,7 +1037,7 @@ def main(argv):
         return 1
     except KeyboardInterrupt as e:
         log(f"run.py: interrupted ({e or 'SIGINT'}); cleaning up")
-        return 130
+        return 128 + (caught[0] if caught else signal.SIGINT)
     finally:
         try:
             if runner.topo and runner.loaded and not args.keep:

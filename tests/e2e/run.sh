@@ -67,7 +67,7 @@ for t in "${tests[@]}"; do
 		grep -E "^polc-[a-z0-9-]*-$run_id-[0-9]+" | sed -E "s/^(polc-[a-z0-9-]*-$run_id-[0-9]+).*/\1/" | sort -u)
 	leak=""
 	if [[ -n "$left" ]]; then
-		leak="left behind: $(echo $left)"
+		leak="left behind: ${left//$'\n'/ }"
 		for p in $left; do
 			bash "$REPO/tests/lib/netns.sh" destroy "$p" >/dev/null 2>&1
 		done

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # shellcheck shell=bash
+# NT_* variables are this library's API: set here, read by the tests.
+# shellcheck disable=SC2034
 #
 # netns.sh: network-namespace topologies for polc's real-traffic tests.
 #
@@ -479,9 +481,11 @@ nt_inventory() {
 nt_leftovers() {
 	local found=0 l
 	l=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^polc-' || true)
-	[[ -n "$l" ]] && { printf 'namespace %s\n' $l; found=1; }
+	# shellcheck disable=SC2001
+	[[ -n "$l" ]] && { sed 's/^/namespace /' <<<"$l"; found=1; }
 	l=$(compgen -G '/sys/fs/bpf/polc-*' || true)
-	[[ -n "$l" ]] && { printf 'pin %s\n' $l; found=1; }
+	# shellcheck disable=SC2001
+	[[ -n "$l" ]] && { sed 's/^/pin /' <<<"$l"; found=1; }
 	return $((found))
 }
 
