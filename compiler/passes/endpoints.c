@@ -47,6 +47,7 @@ static bool resolve_named_port(const struct ir_pod *pod, const char *name, uint8
 static int apply_rule(struct pass_ctx *ctx, const struct ir_pod *pod, const struct ir_rule *rule,
 		      struct dp_applied_rule *out)
 {
+	memset(out, 0, sizeof(*out));
 	out->rule = rule;
 	if (rule->n_ports == 0)
 		return 0;
