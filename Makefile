@@ -58,7 +58,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Irun
 # ---- sources --------------------------------------------------------------
 
 COMPILER_SRCS := $(sort $(wildcard compiler/util/*.c compiler/frontend/*.c compiler/ir/*.c \
-	compiler/passes/*.c compiler/codegen/*.c compiler/analysis/*.c))
+	compiler/passes/*.c compiler/codegen/*.c compiler/analysis/*.c compiler/driver/*.c))
 GRAMMAR_Y := $(sort $(wildcard grammar/*.y))
 GRAMMAR_L := $(sort $(wildcard grammar/*.l))
 GRAMMAR_GEN_C := $(patsubst grammar/%.y,$(BUILD)/gen/grammar/%.tab.c,$(GRAMMAR_Y)) \
@@ -99,7 +99,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 .PHONY: all deps polc demo test check check-sanitize bench install clean \
 	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
-all: deps-check $(POLC) $(RUNTIME_SO) $(TOOL_BINS) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
+all: deps-check $(POLC) $(RUNTIME_SO) $(UNIT_BINS) $(TOOL_BINS) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
 polc: $(POLC)
 
