@@ -58,7 +58,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Irun
 # ---- sources --------------------------------------------------------------
 
 COMPILER_SRCS := $(sort $(wildcard compiler/util/*.c compiler/frontend/*.c compiler/ir/*.c \
-	compiler/passes/*.c compiler/codegen/*.c compiler/analysis/*.c))
+	compiler/passes/*.c compiler/codegen/*.c compiler/analysis/*.c compiler/driver/*.c))
 GRAMMAR_Y := $(sort $(wildcard grammar/*.y))
 GRAMMAR_L := $(sort $(wildcard grammar/*.l))
 GRAMMAR_GEN_C := $(patsubst grammar/%.y,$(BUILD)/gen/grammar/%.tab.c,$(GRAMMAR_Y)) \
@@ -95,6 +95,7 @@ VERDICT_BIN := $(BUILD)/tests/verdict/verdict
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
 # Loader tests: fixture generations (one source, variants by -D), embedded
 # so unit tests need no files; test artifacts are built from them at run
 # time by tests/loader/testart.c.
@@ -112,7 +113,7 @@ LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 .PHONY: all deps polc demo test check check-sanitize bench install clean \
 	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
-all: deps-check $(POLC) $(RUNTIME_SO) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
+all: deps-check $(POLC) $(RUNTIME_SO) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
 polc: $(POLC)
 
@@ -235,7 +236,7 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
 
-test-unit: all $(UNIT_BINS)
+test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)
 
 test-golden: all

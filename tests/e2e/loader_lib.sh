@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
 # Helpers for the loader's end-to-end tests (sourced, not run): a private
@@ -12,29 +13,33 @@
 # answers "ok" on TCP 8080. The loader runs in $NS_HOST (nsenter, so that
 # bpffs stays visible), pinning under a dir of its own.
 
-BUILD=${1:-build}
+# tests/e2e/run.sh passes BUILD_DIR and NT_RUN_ID in the environment; names
+# carry the run id so that the runner can find (and remove) leftovers.
+BUILD=${BUILD_DIR:-${1:-build}}
 TOOL=$BUILD/tests/loader/polc-loadtest
-TAG=polc-e2e-$$
+TAG=polc-loader-${NT_RUN_ID:-manual}-$$
 NS_HOST=$TAG-h
 NS_POD0=$TAG-p0
 NS_POD1=$TAG-p1
 PIN=/sys/fs/bpf/$TAG
-ART=$(mktemp -d /tmp/$TAG.XXXXXX)
+ART=$(mktemp -d "/tmp/$TAG.XXXXXX")
 POD_ADDR=(198.18.0.2 198.18.0.6)
 SERVER_PIDS=()
 FAILURES=0
 
 [[ -x $TOOL ]] || { echo "loader e2e: $TOOL not built" >&2; exit 2; }
-[[ $(id -u) -eq 0 ]] || { echo "loader e2e: SKIP (needs root)"; exit 0; }
+[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
 
 loader_cleanup() {
 	local pid
 	for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	if [[ -d $PIN ]]; then
-		in_host "$TOOL" unload --pin-dir "$PIN" >/dev/null 2>&1
-		# Whatever a failed unload left: only ever our own test dir.
-		[[ $PIN == /sys/fs/bpf/polc-e2e-* ]] && rm -rf "$PIN"
-	fi
+	local dir
+	for dir in "$PIN" "$PIN"-*; do
+		[[ -d $dir ]] || continue
+		in_host "$TOOL" unload --pin-dir "$dir" >/dev/null 2>&1
+		# Whatever a failed unload left: only ever our own test dirs.
+		[[ $dir == /sys/fs/bpf/polc-loader-* ]] && rm -rf "$dir"
+	done
 	ip netns del "$NS_POD0" 2>/dev/null
 	ip netns del "$NS_POD1" 2>/dev/null
 	ip netns del "$NS_HOST" 2>/dev/null
@@ -60,8 +65,8 @@ topology_up() {
 		SERVER_PIDS+=($!)
 	done
 	# Bounded wait for both servers.
-	local n
-	for n in $(seq 50); do reach 0 && reach 1 && return 0; sleep 0.1; done
+	local _
+	for _ in $(seq 50); do reach 0 && reach 1 && return 0; sleep 0.1; done
 	echo "loader e2e: topology does not pass traffic before polc is loaded" >&2
 	return 1
 }
@@ -83,6 +88,7 @@ expect_blocked() { if reach "$1"; then bad "pod$1 blocked ($2)"; else ok "pod$1 
 field() { local f; for f in $2; do [[ $f == "$1="* ]] && { echo "${f#*=}"; return; }; done; }
 
 # apply ARGS...: runs the loader, leaves its stdout in $OUT, stderr in $ERR, status in $RC.
+# shellcheck disable=SC2034 # read by the tests that source this file
 apply() {
 	OUT=$(lt apply --pin-dir "$PIN" "$@" 2>"$ART/stderr")
 	RC=$?
@@ -94,6 +100,18 @@ mkart() { local name=$1; shift; "$TOOL" mkart "$ART/$name.art" "$@" || exit 2; }
 
 # ifindex IF: of a host-side interface (sysfs under nsenter shows the wrong netns).
 ifindex() { ip -n "$NS_HOST" -o link show "$1" | cut -d: -f1; }
+# entries DIR: how many entries DIR has; entry DIR: its only entry's name.
+entries() { find "$1" -mindepth 1 -maxdepth 1 | wc -l; }
+entry() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n'; }
+# live_pinned: is the program in slot 0 pinned in gen/ or staging/?
+live_pinned() {
+	local live
+	live=$(lt slot0 --pin-dir "$PIN")
+	[[ $live != 0 ]] || return 1
+	compgen -G "$PIN/gen/*-$live" >/dev/null || compgen -G "$PIN/staging/*-$live" >/dev/null
+}
+# has_links IF: does PIN/links hold a pin for the interface?
+has_links() { compgen -G "$PIN/links/$(ifindex "$1")_*" >/dev/null; }
 
 # hooks IF: the programs on the host-side interface, one line.
 hooks() { lt hooks "$1"; }

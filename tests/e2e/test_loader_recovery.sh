@@ -9,6 +9,7 @@
 # bpffs and an incompatible pinned map layout are refused clearly.
 #   test_loader_recovery.sh BUILD
 set -u
+# shellcheck source=tests/e2e/loader_lib.sh
 . "$(dirname "$0")/loader_lib.sh"
 trap loader_cleanup EXIT
 
@@ -36,17 +37,17 @@ mkdir -p "$PIN/gen/00000000deadbeef-2"
 apply "$ART/pass.art"
 check "re-apply${ERR:+: $ERR}" test "$RC" -eq 0
 check "unchanged" test "$(field outcome "$OUT")" = unchanged
-check "staging leftover removed" test -z "$(ls "$PIN/staging")"
-check "stale gen dir removed" test "$(ls "$PIN/gen")" = "$(printf '%016x' 0x$(field revision "$OUT"))-$live"
+check "staging leftover removed" test "$(entries "$PIN/staging")" -eq 0
+check "stale gen dir removed" test "$(entry "$PIN/gen")" = "$(field revision "$OUT")-$live"
 
 echo "-- killed after the switch, before the generation left staging/"
-name=$(ls "$PIN/gen")
+name=$(entry "$PIN/gen")
 mv "$PIN/gen/$name" "$PIN/staging/$name"
 apply "$ART/pass.art"
 check "re-apply${ERR:+: $ERR}" test "$RC" -eq 0
 check "recognised as the live generation: unchanged" test "$(field outcome "$OUT")" = unchanged
 check "moved back to gen/" test -d "$PIN/gen/$name"
-check "staging empty" test -z "$(ls "$PIN/staging")"
+check "staging empty" test "$(entries "$PIN/staging")" -eq 0
 check "program untouched" test "$(lt slot0 --pin-dir "$PIN")" = "$live"
 
 echo "-- an attachment missing after a crash is repaired"
@@ -59,11 +60,11 @@ check "vh0 attached again" attached_polc vh0 tcx
 echo "-- stray links without a record are detached"
 apply "$ART/both.art"
 check "vh1 attached" attached_polc vh1 tcx
-bpftool map delete pinned "$PIN/shared/polc_attach" key $(printf '%d 0 0 0' "$(ifindex vh1)")
+bpftool map delete pinned "$PIN/shared/polc_attach" key "$(ifindex vh1)" 0 0 0
 apply "$ART/only0.art"
 check "apply${ERR:+: $ERR}" test "$RC" -eq 0
 check "vh1 detached" detached_polc vh1
-check "vh1 links unpinned" test -z "$(ls "$PIN/links" | grep "^$(ifindex vh1)_")"
+check "vh1 links unpinned" bash -c "! compgen -G '$PIN/links/$(ifindex vh1)_*' >/dev/null"
 
 echo "-- an interface that vanished is detached without error"
 apply "$ART/both.art"
@@ -71,7 +72,7 @@ ip -n "$NS_HOST" link del vh1
 apply "$ART/only0.art"
 check "apply${ERR:+: $ERR}" test "$RC" -eq 0
 check "detached 1, no failures" test "$(field detached "$OUT")/$(field detach_failed "$OUT")" = 1/0
-check "only vh0 links left" test "$(ls "$PIN/links" | wc -l)" -eq 2
+check "only vh0 links left" test "$(entries "$PIN/links")" -eq 2
 
 echo "-- SIGKILL at random points"
 # A swap takes a few milliseconds: kill within 0..9 ms of starting it.
@@ -88,16 +89,15 @@ for i in $(seq 30); do
 	wait "$pid" 2>/dev/null
 	[[ $? == 137 ]] && killed=$((killed + 1))
 	# Something is always live, and pinned where the next apply will find it.
-	live=$(lt slot0 --pin-dir "$PIN")
-	[[ $live != 0 ]] && ls "$PIN/gen" "$PIN/staging" | grep -q -- "-$live\$" || consistent=0
+	live_pinned || consistent=0
 done
 echo "       ($killed of 30 applies killed before they finished)"
 check "a pinned generation stayed live through every kill" test "$consistent" -eq 1
 apply "$ART/drop.art"
 check "next apply succeeds${ERR:+: $ERR}" test "$RC" -eq 0
-check "exactly one generation pinned" test "$(ls "$PIN/gen" | wc -l)" -eq 1
-check "staging empty" test -z "$(ls "$PIN/staging")"
-check "pinned generation is the live one" test "$(ls "$PIN/gen" | sed 's/.*-//')" = "$(lt slot0 --pin-dir "$PIN")"
+check "exactly one generation pinned" test "$(entries "$PIN/gen")" -eq 1
+check "staging empty" test "$(entries "$PIN/staging")" -eq 0
+check "pinned generation is the live one" test "$(entry "$PIN/gen" | sed 's/.*-//')" = "$(lt slot0 --pin-dir "$PIN")"
 check "vh0 attached" attached_polc vh0 tcx
 expect_blocked 0 "drop generation after recovery"
 
@@ -109,8 +109,8 @@ p2=$!
 wait $p1; r1=$?
 wait $p2; r2=$?
 check "both succeed ($(cat "$ART/c1" "$ART/c2" | tr '\n' ' '))" test "$r1/$r2" = 0/0
-check "exactly one generation pinned" test "$(ls "$PIN/gen" | wc -l)" -eq 1
-check "pinned generation is the live one" test "$(ls "$PIN/gen" | sed 's/.*-//')" = "$(lt slot0 --pin-dir "$PIN")"
+check "exactly one generation pinned" test "$(entries "$PIN/gen")" -eq 1
+check "pinned generation is the live one" test "$(entry "$PIN/gen" | sed 's/.*-//')" = "$(lt slot0 --pin-dir "$PIN")"
 
 echo "-- refusals"
 OUT=$(in_host setpriv --reuid=65534 --regid=65534 --clear-groups "$TOOL" apply --pin-dir "$PIN" "$ART/pass.art" 2>&1)
@@ -119,7 +119,7 @@ check "unprivileged apply refused" test "$RC" -eq 3
 check "error says what is needed ($OUT)" grep -q "needs root, or CAP_BPF and CAP_NET_ADMIN" <<<"$OUT"
 check "datapath untouched" attached_polc vh0 tcx
 
-OFF=$(mktemp -d /tmp/$TAG-off.XXXXXX)
+OFF=$(mktemp -d "/tmp/$TAG-off.XXXXXX")
 OUT=$(lt apply --pin-dir "$OFF/pins" "$ART/pass.art" 2>&1)
 check "pin dir off bpffs refused ($OUT)" grep -q "not on a BPF filesystem" <<<"$OUT"
 rm -rf "$OFF"
@@ -132,7 +132,7 @@ RC=$?
 check "incompatible pinned layout refused" test "$RC" -eq 3
 check "error says to unload first ($OUT)" grep -q "another layout.*polc unload first" <<<"$OUT"
 check "incompatible map left alone" test -e "$PIN2/shared/polc_ct"
-check "nothing else created" test "$(ls "$PIN2/shared")" = polc_ct
+check "nothing else created" test "$(entry "$PIN2/shared")" = polc_ct
 check "live datapath untouched" attached_polc vh0 tcx
 lt unload --pin-dir "$PIN2"
 check "an incompatible datapath still unloads" test ! -e "$PIN2"
@@ -145,7 +145,7 @@ apply --mode clsact "$ART/pass.art"
 check "clsact load${ERR:+: $ERR}" test "$RC" -eq 0
 rm "$PIN/shared/polc_attach"
 bpftool map create "$PIN/shared/polc_attach" type hash key 4 value 8 entries 16 name polc_attach
-bpftool map update pinned "$PIN/shared/polc_attach" key $(printf '%d 0 0 0' "$(ifindex vh0)") value 1 0 0 0 0 0 0 0
+bpftool map update pinned "$PIN/shared/polc_attach" key "$(ifindex vh0)" 0 0 0 value 1 0 0 0 0 0 0 0
 lt unload --pin-dir "$PIN"
 check "unload succeeds" test ! -e "$PIN"
 check "vh0 clsact filters removed" detached_polc vh0

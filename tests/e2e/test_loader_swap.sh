@@ -9,6 +9,7 @@
 # swaps, and unload removes every link, filter and pin.
 #   test_loader_swap.sh BUILD
 set -u
+# shellcheck source=tests/e2e/loader_lib.sh
 . "$(dirname "$0")/loader_lib.sh"
 trap loader_cleanup EXIT
 
@@ -47,7 +48,7 @@ run_mode() {
 	local rev
 	rev=$(field revision "$OUT")
 	check "the drop generation judged the last packet" test "$(lt ctrev --pin-dir "$PIN" vh0)" = "${rev:8}"
-	check "one generation pinned" test "$(ls "$PIN/gen" | wc -l)" -eq 1
+	check "one generation pinned" test "$(entries "$PIN/gen")" -eq 1
 	check "old generation program gone" bash -c "! bpftool prog show id $gen0 >/dev/null 2>&1"
 
 	local gen1
@@ -68,7 +69,7 @@ run_mode() {
 	check "error quotes the verifier" grep -q "verifier rejected polc_gen" <<<"$ERR"
 	check "error shows the verifier's reason" grep -q "map_value_or_null" <<<"$ERR"
 	check "previous generation still live" test "$(lt slot0 --pin-dir "$PIN")" = "$live"
-	check "no staging leftovers" test -z "$(ls "$PIN/staging")"
+	check "no staging leftovers" test "$(entries "$PIN/staging")" -eq 0
 	expect_reach 0 "previous generation enforcing after rejection"
 
 	apply "$ART/missing.art"
@@ -88,7 +89,7 @@ run_mode() {
 	check "removing an endpoint succeeds${ERR:+: $ERR}" test "$RC" -eq 0
 	check "one interface detached" test "$(field detached "$OUT")" = 1
 	check "vh0 detached" detached_polc vh0
-	check "vh0 link pins gone" test -z "$(ls "$PIN/links" | grep "^$(ifindex vh0)_")"
+	check "vh0 link pins gone" bash -c "! compgen -G '$PIN/links/$(ifindex vh0)_*' >/dev/null"
 	expect_reach 0 "no longer an endpoint"
 	expect_reach 1 "pass generation on pod1"
 
