@@ -158,10 +158,15 @@ static int check_entries(const struct gen_map *gm, struct polc_error *err)
 	const char *name = bpf_map__name(gm->map);
 	size_t pair = (size_t)v->key_size + v->value_size;
 	bool hash = bpf_map__type(gm->map) != BPF_MAP_TYPE_ARRAY && bpf_map__type(gm->map) != BPF_MAP_TYPE_PERCPU_ARRAY;
+	__u32 prev_idx = 0;
 	for (uint32_t i = 0; i < v->n_entries; i++) {
 		const uint8_t *k = v->entries + i * pair;
-		/* Sorted and unique: a duplicate key would silently overwrite an entry. */
-		if (i > 0 && memcmp(k - pair, k, v->key_size) >= 0)
+		/*
+		 * Sorted and unique, so a duplicate key (which would silently
+		 * overwrite an entry) shows as a pair out of order: hash keys by
+		 * their bytes, array indexes by value (as the compiler writes them).
+		 */
+		if (hash && i > 0 && memcmp(k - pair, k, v->key_size) >= 0)
 			return polc_errf(err, -EINVAL, "artifact map/%s entry %u: keys not strictly ascending (duplicate?)",
 					 name, i);
 		if (!hash) {
@@ -170,6 +175,10 @@ static int check_entries(const struct gen_map *gm, struct polc_error *err)
 			if (idx >= v->max_entries)
 				return polc_errf(err, -EINVAL, "artifact map/%s entry %u: index %u beyond %u entries", name,
 						 i, idx, v->max_entries);
+			if (i > 0 && idx <= prev_idx)
+				return polc_errf(err, -EINVAL,
+						 "artifact map/%s entry %u: indexes not strictly ascending (duplicate?)", name, i);
+			prev_idx = idx;
 		}
 		const char *bad = NULL;
 		if (strcmp(name, POLC_MAP_IPCACHE) == 0)

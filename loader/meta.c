@@ -102,13 +102,37 @@ static bool valid_ifname(const char *s, size_t len)
 
 static bool valid_pod(const char *s, size_t len)
 {
+	if (len >= POLC_POD_NAME_MAX)
+		return false;
 	const char *slash = memchr(s, '/', len);
-	if (len >= POLC_POD_NAME_MAX || !slash || slash == s || slash == s + len - 1)
+	if (!slash || slash == s || slash == s + len - 1)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (s[i] <= ' ' || s[i] == 0x7f)
 			return false;
 	return memchr(slash + 1, '/', len - (size_t)(slash + 1 - s)) == NULL;
+}
+
+/*
+ * The compiler escapes tab, newline and backslash in text fields as \t,
+ * \n and \\. Returns the unescaped length, or size (too long: invalid)
+ * if it does not fit in out with its NUL.
+ */
+static size_t unescape(const char *s, size_t len, char *out, size_t size)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '\\' && i + 1 < len) {
+			char e = s[++i];
+			c = e == 't' ? '\t' : e == 'n' ? '\n' : e;
+		}
+		if (n + 1 >= size)
+			return size;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return n;
 }
 
 /* One line, already cut at its newline. */
@@ -135,16 +159,19 @@ static int parse_ep_line(const char *line, size_t len, unsigned lineno, struct p
 				 lineno);
 
 	memset(ep, 0, sizeof(*ep));
+	char ifname[64], pod[POLC_POD_NAME_MAX];
+	size_t ifname_len = unescape(field[1], flen[1], ifname, sizeof(ifname));
+	size_t pod_len = unescape(field[2], flen[2], pod, sizeof(pod));
 	if (parse_u32(field[0], flen[0], &ep->value.endpoint_id))
 		return polc_errf(err, -EINVAL, "artifact meta/endpoints line %u: bad endpoint id", lineno);
-	if (!valid_ifname(field[1], flen[1]))
+	if (!valid_ifname(ifname, ifname_len))
 		return polc_errf(err, -EINVAL, "artifact meta/endpoints line %u: bad interface name '%.*s'", lineno,
 				 (int)(flen[1] > 64 ? 64 : flen[1]), field[1]);
-	memcpy(ep->ifname, field[1], flen[1]);
-	if (!valid_pod(field[2], flen[2]))
+	memcpy(ep->ifname, ifname, ifname_len);
+	if (!valid_pod(pod, pod_len))
 		return polc_errf(err, -EINVAL, "artifact meta/endpoints line %u: bad pod name (want namespace/name)",
 				 lineno);
-	memcpy(ep->pod, field[2], flen[2]);
+	memcpy(ep->pod, pod, pod_len);
 	if (parse_u32(field[3], flen[3], &ep->value.identity) || ep->value.identity > POLC_ID_MAX)
 		return polc_errf(err, -EINVAL, "artifact meta/endpoints line %u (%s): bad identity", lineno, ep->pod);
 	if (parse_u32(field[4], flen[4], &ep->value.policy[POLC_DIR_INGRESS]) ||

@@ -57,6 +57,12 @@ static void test_eps_valid(void **state)
 	assert_int_equal(parse_eps("", 8, &eps, &err), 0);
 	assert_int_equal(eps.n, 0);
 	polc_eps_free(&eps);
+
+	/* The compiler escapes backslash, tab and newline in text fields. */
+	assert_int_equal(parse_eps("1\tv\\\\0\tns/we\\\\b\t256\t0\t0\t0\n", 8, &eps, &err), 0);
+	assert_string_equal(eps.v[0].ifname, "v\\0");
+	assert_string_equal(eps.v[0].pod, "ns/we\\b");
+	polc_eps_free(&eps);
 }
 
 static void test_eps_invalid(void **state)
@@ -84,6 +90,8 @@ static void test_eps_invalid(void **state)
 		{ "1\tveth0\t/a\t256\t0\t0\t0\n", "pod name" },
 		{ "1\tveth0\ta/b/c\t256\t0\t0\t0\n", "pod name" },
 		{ "1\tveth0\tdefault/a\t256\t0 \t0\t0\n", "policy id" },
+		{ "1\tve\\tth\tdefault/a\t256\t0\t0\t0\n", "interface name" },
+		{ "1\tveth0\tdefault/a\\nb\t256\t0\t0\t0\n", "pod name" },
 		{ "1\tveth0\tdefault/a\t256\t0\t0\t16\n", "flags" },
 		{ "1\tveth0\tdefault/a\t256\t0\t0\t0\n2\tveth0\tdefault/b\t257\t0\t0\t0\n", "listed twice" },
 		{ "1\tveth0\tdefault/a\t256\t0\t0\t0\n1\tveth1\tdefault/b\t257\t0\t0\t0\n", "listed twice" },
@@ -337,6 +345,17 @@ static void test_gen_bad_entries(void **state)
 	assert_non_null(strstr(err.message, "beyond 100 entries"));
 	port.k = 99;
 	assert_int_equal(open_with_section(POLC_MAP_PORTS, 4, 8, 100, &port, 1, &err), 0);
+	/* Array entries come in index order (1 before 256, unlike their bytes); no repeats. */
+	struct {
+		__u32 k;
+		struct polc_port_classes v;
+	} ports[2] = { { 1, { { 1, 0, 0, 0 } } }, { 256, { { 2, 0, 0, 0 } } } };
+	assert_int_equal(open_with_section(POLC_MAP_PORTS, 4, 8, POLC_PORTS_ENTRIES, ports, 2, &err), 0);
+	ports[1].k = 1;
+	assert_int_equal(open_with_section(POLC_MAP_PORTS, 4, 8, POLC_PORTS_ENTRIES, ports, 2, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "indexes not strictly ascending"));
+	ports[0].k = 256;
+	assert_int_equal(open_with_section(POLC_MAP_PORTS, 4, 8, POLC_PORTS_ENTRIES, ports, 2, &err), -EINVAL);
 
 	/* Counters start at zero: entries for them are a compiler bug. */
 	struct {
