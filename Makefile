@@ -100,12 +100,13 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # so unit tests need no files; test artifacts are built from them at run
 # time by tests/loader/testart.c.
 LOADER_FIXTURE_SRC := tests/loader/fixtures/gen.bpf.c
-LOADER_FIXTURES := pass drop broken bss badlayout
+LOADER_FIXTURES := pass drop broken bss nostate badlayout
 LOADER_FIXTURE_OBJS := $(patsubst %,$(BUILD)/tests/loader/fixtures/%.bpf.o,$(LOADER_FIXTURES))
 fixture_flags_pass := -DFIXTURE_DEFAULT=TC_ACT_OK
 fixture_flags_drop := -DFIXTURE_DEFAULT=TC_ACT_SHOT
 fixture_flags_broken := -DFIXTURE_BROKEN
 fixture_flags_bss := -DFIXTURE_BSS
+fixture_flags_nostate := -DFIXTURE_NO_STATE
 fixture_flags_badlayout := -DFIXTURE_BAD_LAYOUT
 LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixtures.o
 LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest

@@ -193,11 +193,26 @@ static int check_entries(const struct gen_map *gm, struct polc_error *err)
 
 /* ---- opening ---- */
 
+/* Is BTF type id (through typedefs and qualifiers) struct polc_gen_state? */
+static bool is_gen_state_type(const struct btf *btf, __u32 id)
+{
+	int rid = btf__resolve_type(btf, id);
+	const struct btf_type *t = rid > 0 ? btf__type_by_id(btf, (__u32)rid) : NULL;
+	return t && btf_is_struct(t) && strcmp(btf__name_by_offset(btf, t->name_off), "polc_gen_state") == 0;
+}
+
+/*
+ * The generation's global struct polc_gen_state, found by its type (its
+ * name is the template's business) in whichever data section holds it.
+ * Only the revision is the loader's; the compiler chose the flags.
+ */
 static int set_revision(struct bpf_object *obj, uint64_t revision, struct polc_error *err)
 {
 	struct btf *btf = bpf_object__btf(obj);
 	if (!btf)
 		return polc_errf(err, -EINVAL, GEN_SECTION " has no BTF: it was not built by polc");
+	const struct btf_var_secinfo *found = NULL;
+	const char *found_sec = NULL;
 	__u32 n = btf__type_cnt(btf);
 	for (__u32 id = 1; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
@@ -206,33 +221,36 @@ static int set_revision(struct bpf_object *obj, uint64_t revision, struct polc_e
 		const struct btf_var_secinfo *vs = btf_var_secinfos(t);
 		for (__u16 i = 0; i < btf_vlen(t); i++, vs++) {
 			const struct btf_type *var = btf__type_by_id(btf, vs->type);
-			if (!var || strcmp(btf__name_by_offset(btf, var->name_off), POLC_GEN_STATE_VAR) != 0)
+			if (!var || !btf_is_var(var) || !is_gen_state_type(btf, var->type))
 				continue;
-			const char *sec = btf__name_by_offset(btf, t->name_off);
-			struct bpf_map *m = bpf_object__find_map_by_name(obj, sec);
-			if (!m || vs->size != sizeof(struct polc_gen_state))
-				return polc_errf(err, -EINVAL, GEN_SECTION ": %s in %s is not a struct polc_gen_state",
-						 POLC_GEN_STATE_VAR, sec);
-			size_t size = 0;
-			const void *init = bpf_map__initial_value(m, &size);
-			if (!init || (size_t)vs->offset + vs->size > size)
-				return polc_errf(err, -EINVAL, GEN_SECTION ": %s lies outside %s", POLC_GEN_STATE_VAR, sec);
-			_cleanup_free_ uint8_t *data = malloc(size);
-			if (!data)
-				return polc_errf(err, -ENOMEM, "out of memory");
-			memcpy(data, init, size);
-			struct polc_gen_state st;
-			memcpy(&st, data + vs->offset, sizeof(st));
-			/* The compiler chose the flags; only the revision is the loader's. */
-			st.revision = (uint32_t)revision;
-			memcpy(data + vs->offset, &st, sizeof(st));
-			int rc = bpf_map__set_initial_value(m, data, size);
-			if (rc)
-				return polc_errf_sys(err, rc, GEN_SECTION ": cannot set %s", POLC_GEN_STATE_VAR);
-			return 0;
+			if (found)
+				return polc_errf(err, -EINVAL, GEN_SECTION " has more than one struct polc_gen_state global");
+			found = vs;
+			found_sec = btf__name_by_offset(btf, t->name_off);
 		}
 	}
-	return polc_errf(err, -EINVAL, GEN_SECTION " has no global 'struct polc_gen_state %s'", POLC_GEN_STATE_VAR);
+	if (!found)
+		return polc_errf(err, -EINVAL, GEN_SECTION " has no global struct polc_gen_state");
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, found_sec);
+	if (!m || found->size != sizeof(struct polc_gen_state))
+		return polc_errf(err, -EINVAL, GEN_SECTION ": the struct polc_gen_state in %s is not the one of polc/layout.h",
+				 found_sec);
+	size_t size = 0;
+	const void *init = bpf_map__initial_value(m, &size);
+	if (!init || (size_t)found->offset + found->size > size)
+		return polc_errf(err, -EINVAL, GEN_SECTION ": struct polc_gen_state lies outside %s", found_sec);
+	_cleanup_free_ uint8_t *data = malloc(size);
+	if (!data)
+		return polc_errf(err, -ENOMEM, "out of memory");
+	memcpy(data, init, size);
+	struct polc_gen_state st;
+	memcpy(&st, data + found->offset, sizeof(st));
+	st.revision = (uint32_t)revision;
+	memcpy(data + found->offset, &st, sizeof(st));
+	int rc = bpf_map__set_initial_value(m, data, size);
+	if (rc)
+		return polc_errf_sys(err, rc, GEN_SECTION ": cannot set the revision in %s", found_sec);
+	return 0;
 }
 
 static int open_own_map(const struct polc_artifact *a, const struct polc_art_meta *meta, struct gen_map *gm,

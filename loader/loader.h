@@ -32,7 +32,6 @@
 #define POLC_PROG_FROM_POD "polc_from_pod"
 #define POLC_PROG_TO_POD "polc_to_pod"
 #define POLC_PROG_GEN "polc_gen"
-#define POLC_GEN_STATE_VAR "polc_state"
 #define POLC_MAP_ATTACH "polc_attach"
 
 /* ---- errors (error.c) ---- */

@@ -38,7 +38,7 @@ struct polc_test_ipcache {
 #define POLC_TEST_OMIT_REVISION (1u << 3)
 
 struct polc_test_art {
-	const char *fixture; /* "pass", "drop", "broken", "bss", "badlayout" */
+	const char *fixture; /* "pass", "drop", "broken", "bss", "nostate", "badlayout" */
 	const struct polc_test_ep *eps;
 	size_t n_eps;
 	const struct polc_test_policy *policies;

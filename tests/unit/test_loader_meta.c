@@ -209,7 +209,7 @@ static void test_gen_valid(void **state)
 				      .ipcache = ipc, .n_ipcache = 1 };
 	if (open_gen(&spec, &err))
 		fail_msg("%s", err.message);
-	/* polc_state in .bss instead of .data is found too. */
+	/* The state in .bss and under the template's name is found too. */
 	spec.fixture = "bss";
 	if (open_gen(&spec, &err))
 		fail_msg("%s", err.message);
@@ -233,6 +233,9 @@ static void test_gen_invalid(void **state)
 	assert_int_equal(open_gen(&spec, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "polc_policy"));
 	assert_non_null(strstr(err.message, "layout.h"));
+	spec.fixture = "nostate";
+	assert_int_equal(open_gen(&spec, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "no global struct polc_gen_state"));
 	spec.fixture = "pass";
 
 	/* A section no map reads. */

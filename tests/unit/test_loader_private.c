@@ -218,6 +218,20 @@ static void test_swap_keeps_conntrack(void **state)
 	polc_private_free(p);
 }
 
+/* The revision lands in the state wherever the generation keeps it. */
+static void test_revision_in_bss(void **state)
+{
+	NEED_ROOT();
+	struct polc_test_art spec = { .fixture = "bss", .eps = lo_ep, .n_eps = 1, .revision = 0x55555555deadbeefull };
+	struct polc_private *p = load(&spec);
+	assert_int_equal(verdict(p, POLC_PROG_TO_POD, "198.18.0.1"), TC_ACT_OK);
+	struct polc_ct_key key = { .ifindex = LO_IFINDEX };
+	struct polc_ct_entry e;
+	assert_int_equal(bpf_map_lookup_elem(polc_private_map_fd(p, POLC_MAP_CT), &key, &e), 0);
+	assert_int_equal(e.revision, 0xdeadbeef);
+	polc_private_free(p);
+}
+
 static void test_verifier_rejection(void **state)
 {
 	NEED_ROOT();
@@ -270,7 +284,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_verdicts),     cmocka_unit_test(test_policy_and_ipcache_filled),
-		cmocka_unit_test(test_swap_keeps_conntrack), cmocka_unit_test(test_verifier_rejection),
+		cmocka_unit_test(test_swap_keeps_conntrack), cmocka_unit_test(test_revision_in_bss),
+		cmocka_unit_test(test_verifier_rejection),
 		cmocka_unit_test(test_custom_resolver),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
