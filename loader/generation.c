@@ -320,6 +320,27 @@ static int check_sections_used(const struct polc_artifact *a, const struct polc_
 	return 0;
 }
 
+/* polc_gen, or else the object's only tc program (the templates' name is theirs). */
+static int find_gen_prog(struct polc_gen *g, struct polc_error *err)
+{
+	g->prog = bpf_object__find_program_by_name(g->obj, POLC_PROG_GEN);
+	if (g->prog)
+		return 0;
+	struct bpf_program *p, *tc = NULL;
+	int n = 0;
+	bpf_object__for_each_program(p, g->obj) {
+		if (bpf_program__type(p) == BPF_PROG_TYPE_SCHED_CLS) {
+			tc = p;
+			n++;
+		}
+	}
+	if (n != 1)
+		return polc_errf(err, -EINVAL, GEN_SECTION " has no program %s and %s tc program", POLC_PROG_GEN,
+				 n ? "more than one" : "no");
+	g->prog = tc;
+	return 0;
+}
+
 int polc_gen_open(const struct polc_artifact *a, const struct polc_art_meta *meta, struct polc_gen **out,
 		  struct polc_error *err)
 {
@@ -340,13 +361,11 @@ int polc_gen_open(const struct polc_artifact *a, const struct polc_art_meta *met
 		rc = polc_errf_sys(err, -errno, "artifact " GEN_SECTION " is not a valid BPF object");
 		goto fail;
 	}
-	g->prog = bpf_object__find_program_by_name(g->obj, POLC_PROG_GEN);
-	if (!g->prog) {
-		rc = polc_errf(err, -EINVAL, GEN_SECTION " has no program %s", POLC_PROG_GEN);
+	if ((rc = find_gen_prog(g, err)))
 		goto fail;
-	}
 	if (bpf_program__type(g->prog) != BPF_PROG_TYPE_SCHED_CLS) {
-		rc = polc_errf(err, -EINVAL, GEN_SECTION ": %s is not a tc program (SEC(\"tc\"))", POLC_PROG_GEN);
+		rc = polc_errf(err, -EINVAL, GEN_SECTION ": %s is not a tc program (SEC(\"tc\"))",
+			       bpf_program__name(g->prog));
 		goto fail;
 	}
 
@@ -451,7 +470,7 @@ static int load_failed(struct polc_gen *g, int rc, const char *log, struct polc_
 		log_tail(log, tail, sizeof(tail));
 		return polc_errf(err, rc == -ENOSPC ? -EACCES : rc,
 				 "the kernel verifier rejected %s of policy revision %016llx (%s); its log ends:\n%s",
-				 POLC_PROG_GEN, (unsigned long long)g->revision, strerror(rc < 0 ? -rc : rc), tail);
+				 bpf_program__name(g->prog), (unsigned long long)g->revision, strerror(rc < 0 ? -rc : rc), tail);
 	}
 	for (size_t i = 0; i < g->n_maps; i++) {
 		if (g->maps[i].shared < 0 && bpf_map__fd(g->maps[i].map) < 0)

@@ -5,6 +5,7 @@
  *
  *   mkart OUT FIXTURE [--ep IF[:POLICY_IN:POLICY_EG:FLAGS]]... [--allow P[:PEER]]...
  *         [--deny P[:PEER]]... [--ipcache A.B.C.D=IDENTITY]... [--revision HEX] [--endpoints-max N]
+ *         [--gen-file OBJ]   (OBJ instead of the fixture's object: any compiled generation)
  *   apply [--pin-dir D] [--mode auto|tcx|clsact] [-v] ART
  *   unload [--pin-dir D] [-v]
  *   slot0 [--pin-dir D]            program id in polc_gen_prog[0] (0: empty)
@@ -84,6 +85,16 @@ static int cmd_mkart(int argc, char **argv)
 			struct polc_test_ipcache *c = &ipc[spec.n_ipcache++];
 			if (sscanf(val, "%31[0-9.]=%u", addr, &c->identity) != 2 || inet_pton(AF_INET, addr, c->addr) != 1)
 				return usage();
+		} else if (strcmp(opt, "--gen-file") == 0) {
+			FILE *f = fopen(val, "rb");
+			static char obj[8 << 20];
+			if (!f) {
+				perror(val);
+				return 3;
+			}
+			spec.gen = obj;
+			spec.gen_size = fread(obj, 1, sizeof(obj), f);
+			fclose(f);
 		} else if (strcmp(opt, "--revision") == 0) {
 			spec.revision = strtoull(val, NULL, 16);
 		} else if (strcmp(opt, "--endpoints-max") == 0) {

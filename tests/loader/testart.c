@@ -58,8 +58,8 @@ static int build(struct polc_artifact_writer *w, const struct polc_test_art *s)
 {
 	uint64_t hash = POLC_HASH_SEED;
 	int rc;
-	size_t gen_size = 0;
-	const void *gen = polc_test_fixture(s->fixture, &gen_size);
+	size_t gen_size = s->gen_size;
+	const void *gen = s->gen ? s->gen : polc_test_fixture(s->fixture, &gen_size);
 	if (!gen)
 		return -ENOENT;
 	hash = polc_hash64(gen, gen_size, hash);

@@ -39,6 +39,8 @@ struct polc_test_ipcache {
 
 struct polc_test_art {
 	const char *fixture; /* "pass", "drop", "broken", "bss", "nostate", "badlayout" */
+	const void *gen;     /* or this object instead of a fixture */
+	size_t gen_size;
 	const struct polc_test_ep *eps;
 	size_t n_eps;
 	const struct polc_test_policy *policies;
