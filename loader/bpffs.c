@@ -84,6 +84,17 @@ int polc_bpffs_prepare(const char *pin_dir, struct polc_error *err)
 	rc = statfs_existing(pin_dir, &st);
 	if (rc)
 		return polc_errf_sys(err, rc, "cannot examine %s", pin_dir);
+	/* The root of a bpffs is everybody's: polc's generic subdirectory names would mix with others'. */
+	char parent[PATH_MAX];
+	struct stat dir_st, parent_st;
+	snprintf(parent, sizeof(parent), "%s", pin_dir);
+	char *slash = strrchr(parent, '/');
+	if (slash)
+		*(slash == parent ? slash + 1 : slash) = '\0';
+	if (strcmp(pin_dir, BPFFS_DEFAULT) == 0 ||
+	    (stat(pin_dir, &dir_st) == 0 && stat(parent, &parent_st) == 0 && dir_st.st_dev != parent_st.st_dev))
+		return polc_errf(err, -EINVAL, "%s is the root of a BPF filesystem: use a directory below it, e.g. %s/polc",
+				 pin_dir, pin_dir);
 	if ((unsigned long)st.f_type != BPF_FS_MAGIC)
 		return polc_errf(err, -EINVAL,
 				 "%s is not on a BPF filesystem: pin dirs must be below a bpffs mount "

@@ -234,11 +234,12 @@ static int recover_live(const struct polc_datapath *dp, const struct polc_shared
 				continue;
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
 				continue;
-			bool named = parse_gen_name(e->d_name, &rev, &id);
-			if (named && lv.prog_id && id == lv.prog_id && !lv.name[0] && gen_dir_holds(path, lv.prog_id)) {
+			if (!parse_gen_name(e->d_name, &rev, &id))
+				continue; /* not a generation of ours: not ours to remove */
+			if (lv.prog_id && id == lv.prog_id && !lv.name[0] && gen_dir_holds(path, lv.prog_id)) {
 				lv.has_revision = true;
 				lv.revision = rev;
-				snprintf(lv.name, sizeof(lv.name), "%s", e->d_name);
+				polc_path(lv.name, sizeof(lv.name), "%s", e->d_name); /* parse_gen_name: short */
 				if (w == 1) {
 					/* Killed after the switch: finish what it started. */
 					sub_path(dest, sizeof(dest), dp, "gen", e->d_name);
@@ -418,6 +419,16 @@ static void open_entry_ids(const struct polc_datapath *dp, struct polc_shared *s
 	}
 }
 
+static int unpin_name(const struct polc_datapath *dp, const char *sub, const char *name, struct polc_error *err)
+{
+	char path[PATH_MAX];
+	if (sub_path(path, sizeof(path), dp, sub, name))
+		return polc_errf(err, -ENAMETOOLONG, "%s: path too long", dp->pin_dir);
+	if (unlink(path) && errno != ENOENT)
+		return polc_errf_sys(err, -errno, "cannot unpin %s", path);
+	return 0;
+}
+
 static int remove_gen_dirs(const struct polc_datapath *dp, const char *where, const char *keep,
 			   struct polc_error *err)
 {
@@ -429,7 +440,9 @@ static int remove_gen_dirs(const struct polc_datapath *dp, const char *where, co
 	int rc = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) && rc == 0) {
-		if (e->d_name[0] == '.' || (keep && strcmp(e->d_name, keep) == 0))
+		uint64_t rev;
+		uint32_t id;
+		if (!parse_gen_name(e->d_name, &rev, &id) || (keep && strcmp(e->d_name, keep) == 0))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
 			rc = polc_unpin_dir(path, err);
@@ -501,15 +514,22 @@ static int teardown(const struct polc_datapath *dp, struct polc_error *err)
 	}
 	if ((rc = remove_gen_dirs(dp, "staging", NULL, err)) || (rc = remove_gen_dirs(dp, "gen", NULL, err)))
 		return rc;
-	static const char *const order[] = { "staging", "gen", "links", "entry", "shared" };
-	for (size_t i = 0; i < POLC_ARRAY_SIZE(order); i++) {
-		sub_path(path, sizeof(path), dp, order[i], NULL);
-		if ((rc = polc_unpin_dir(path, err)))
+	/* Only the names polc pins: a pin dir shared with something else keeps its things. */
+	static const char *const entry_names[] = { POLC_PROG_FROM_POD, POLC_PROG_TO_POD };
+	for (size_t i = 0; i < POLC_ARRAY_SIZE(entry_names); i++)
+		if ((rc = unpin_name(dp, "entry", entry_names[i], err)))
 			return rc;
+	for (int i = 0; i < POLC_NR_SHARED; i++)
+		if ((rc = unpin_name(dp, "shared", polc_shared_map_name(i), err)))
+			return rc;
+	if ((rc = unpin_name(dp, "shared", POLC_MAP_ATTACH, err)))
+		return rc;
+	/* Directories go if empty; anything left in them is not ours, and stays. */
+	for (size_t i = 0; i < POLC_ARRAY_SIZE(pin_subdirs); i++) {
+		sub_path(path, sizeof(path), dp, pin_subdirs[i], NULL);
+		rmdir(path);
 	}
-	/* Anything else in the pin dir is not ours: then the dir stays. */
-	if (rmdir(dp->pin_dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST && errno != EBUSY)
-		return polc_errf_sys(err, -errno, "cannot remove %s", dp->pin_dir);
+	rmdir(dp->pin_dir);
 	return 0;
 }
 
@@ -560,7 +580,7 @@ struct apply {
 	struct touched touched;
 	char staging[PATH_MAX];
 	char gen_name[64];
-	bool live_known; /* recover_live ran: live tells whether a generation was live */
+	bool live_known; /* live tells whether a generation was live (recover_live ran, or no datapath) */
 	bool staged;
 	bool switched;
 };
@@ -702,8 +722,15 @@ int polc_datapath_apply(struct polc_datapath *dp, const struct polc_artifact *ar
 	int rc = apply_prepare(&a, err);
 	if (rc)
 		goto out;
-	if ((rc = polc_lock_dir(dp->pin_dir, true, dp->lock_timeout_ms, &a.lock_fd, err)) || (rc = make_subdirs(dp, err)))
+	if ((rc = polc_lock_dir(dp->pin_dir, true, dp->lock_timeout_ms, &a.lock_fd, err)))
 		goto out;
+	/* Under the lock, no shared/ means no datapath: a failure may then remove all it finds. */
+	char shared_dir[PATH_MAX];
+	struct stat st;
+	sub_path(shared_dir, sizeof(shared_dir), dp, "shared", NULL);
+	a.live_known = stat(shared_dir, &st) != 0 && errno == ENOENT;
+	if ((rc = make_subdirs(dp, err)))
+		goto fail;
 	if ((rc = polc_shared_open_pinned(dp->pin_dir, true, &a.sh, &created, err)) ||
 	    (rc = polc_attach_map_open(dp->pin_dir, true, &a.rec_fd, err)))
 		goto fail;

@@ -140,6 +140,19 @@ check "an incompatible datapath still unloads" test ! -e "$PIN2"
 lt unload --pin-dir "$PIN"
 check "final unload" test ! -e "$PIN"
 
+echo "-- unload removes only what polc pinned"
+apply "$ART/pass.art"
+bpftool map create "$PIN/shared/foreign" type hash key 4 value 4 entries 1 name foreign
+mkdir "$PIN/gen/not-a-generation"
+lt unload --pin-dir "$PIN"
+check "foreign pin kept" test -e "$PIN/shared/foreign"
+check "foreign dir kept" test -d "$PIN/gen/not-a-generation"
+check "polc's pins gone" test "$(find "$PIN" -mindepth 2 | sort | tr '\n' ' ')" = "$PIN/gen/not-a-generation $PIN/shared/foreign "
+check "vh0 detached" detached_polc vh0
+rm -rf "$PIN"
+OUT=$(lt apply --pin-dir /sys/fs/bpf "$ART/pass.art" 2>&1)
+check "the bpffs root is refused as pin dir ($OUT)" grep -q "root of a BPF filesystem" <<<"$OUT"
+
 echo "-- unload of a datapath whose record map has another layout"
 apply --mode clsact "$ART/pass.art"
 check "clsact load${ERR:+: $ERR}" test "$RC" -eq 0
