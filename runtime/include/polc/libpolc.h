@@ -43,6 +43,17 @@
  * node (which interface, which map, the verifier's last lines, missing
  * privileges...). On failure the datapath is as it was before the call.
  *
+ * What `polc load [--pin-dir DIR] ART` does with it (exit status of the
+ * CLI contract in brackets):
+ *   polc_artifact_read(ART, &art, msg, sizeof(msg))    [2 on I/O errors, 1 on -EINVAL]
+ *   polc_artifact_check(art, &err)                     [1]
+ *   POLC_OPTS(polc_datapath_opts, o, .pin_dir = DIR);
+ *   polc_datapath_open(&o, &dp, &err)                  [3]
+ *   POLC_OPTS(polc_apply_result, res);
+ *   polc_datapath_apply(dp, art, &res, &err)           [3]
+ *   printf("%s revision %016llx\n", polc_apply_outcome_str(res.outcome), ...)
+ * and `polc unload [--pin-dir DIR]`: polc_datapath_open + polc_datapath_unload.
+ *
  * libbpf's own warnings go to its print callback, stderr by default; this
  * library leaves that process-wide setting alone (libbpf_set_print()).
  *
