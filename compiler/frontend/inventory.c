@@ -405,7 +405,9 @@ int frontend_load_pod(struct frontend *fe, const struct frontend_object *obj)
 	struct k8s_meta meta;
 	k8s_decode_meta(d, obj->root, obj->loc, K8S_META_NAMESPACED, &meta);
 	const char *ns = meta.namespace;
-	if (!ns) {
+	if (!ns && meta.namespace_invalid) {
+		ns = FRONTEND_DEFAULT_NAMESPACE; /* invalid: reported, and the pod is dropped */
+	} else if (!ns) {
 		ns = FRONTEND_DEFAULT_NAMESPACE;
 		diag_note(fe->diags, meta.loc, "metadata.namespace", "default-namespace", NULL,
 			  "metadata.namespace is not set; the pod is in namespace \"default\"");

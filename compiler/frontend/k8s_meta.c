@@ -236,6 +236,7 @@ bool k8s_decode_meta(struct decoder *d, const struct ynode *obj, struct src_loc 
 				out->namespace = NULL;
 		} else {
 			ok = false;
+			out->namespace_invalid = true;
 		}
 		if (out->namespace && !(flags & K8S_META_NAMESPACED)) {
 			decode_error_at(d, ns->loc, &nsp, "forbidden", "this kind is cluster-scoped; remove the namespace",
@@ -247,6 +248,7 @@ bool k8s_decode_meta(struct decoder *d, const struct ynode *obj, struct src_loc 
 			report_invalid(d, ns->loc, &nsp, out->namespace, &e,
 				       "namespace names are at most 63 lowercase letters, digits and '-'");
 			ok = ok && e.n == 0;
+			out->namespace_invalid = e.n != 0;
 		}
 	}
 

@@ -35,8 +35,9 @@ struct k8s_meta {
 	struct src_loc loc;        /* metadata: key, or the object when absent */
 	const char *name;          /* NULL when absent */
 	struct src_loc name_loc;
-	const char *namespace;     /* NULL when absent */
+	const char *namespace;     /* NULL when absent, empty or invalid */
 	struct src_loc namespace_loc;
+	bool namespace_invalid;    /* set but wrong (reported): do not default it with a note */
 	const char *generate_name; /* NULL when absent */
 	struct k8s_labels labels;
 	struct k8s_labels annotations;

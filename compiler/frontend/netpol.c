@@ -547,7 +547,10 @@ int frontend_load_netpol(struct frontend *fe, const struct frontend_object *obj)
 	k8s_decode_meta(d, root, obj->loc, K8S_META_STRICT | K8S_META_NAMESPACED, &meta);
 	np.ns = meta.namespace;
 	np.ns_loc = meta.namespace_loc;
-	if (!np.ns) {
+	if (!np.ns && meta.namespace_invalid) {
+		np.ns = FRONTEND_DEFAULT_NAMESPACE; /* invalid: reported, and the policy is dropped */
+		np.ns_loc = meta.loc;
+	} else if (!np.ns) {
 		np.ns = FRONTEND_DEFAULT_NAMESPACE;
 		np.ns_loc = meta.loc;
 		struct ypath mp = YPATH_KEY(NULL, "metadata");
