@@ -38,7 +38,7 @@
  *                                            bpf_skb_load_bytes() (what a non-linear skb gets;
  *                                            the verdict tests use it to cover that path)
  *
- * The program is polc_datapath (SEC "tc"). Its maps: the generation's own
+ * The program is polc_gen (SEC "tc"). Its maps: the generation's own
  * (maps_gen.h) and the shared ones (maps_shared.h, which the loader
  * replaces by the pinned maps with bpf_map__reuse_fd()). Its only global
  * is polc_gen_state, alone in .data (see polc/layout.h).
@@ -195,7 +195,7 @@ static __always_inline int polc_judge(struct __sk_buff *skb, struct polc_ctx *c,
 }
 
 SEC("tc")
-int polc_datapath(struct __sk_buff *skb)
+int polc_gen(struct __sk_buff *skb)
 {
 	const struct polc_endpoint *ep;
 	struct polc_endpoint_key ep_key;

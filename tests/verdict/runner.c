@@ -83,7 +83,7 @@ static int gen_load_obj(struct runner *r, struct bpf_object *obj, const struct p
 	if (err)
 		goto fail;
 
-	g.prog = prog_fd(g.obj, "polc_datapath");
+	g.prog = prog_fd(g.obj, "polc_gen");
 	g.endpoints = map_fd(g.obj, POLC_MAP_ENDPOINTS);
 	g.ipcache = map_fd(g.obj, POLC_MAP_IPCACHE);
 	g.ports = map_fd(g.obj, POLC_MAP_PORTS);
@@ -454,7 +454,7 @@ int gen_verify_file(const char *path, uint32_t *verified_insns)
 	int err = bpf_object__load(obj);
 
 	if (!err) {
-		int fd = prog_fd(obj, "polc_datapath");
+		int fd = prog_fd(obj, "polc_gen");
 
 		if (fd < 0)
 			err = fd;
