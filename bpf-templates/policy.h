@@ -12,8 +12,9 @@
  *
  * probed most specific first, each combination only when polc_gen.h says
  * some rule can produce it. Any deny wins; otherwise any allow; otherwise
- * the endpoint's default for the direction (deny when a policy selects
- * it, allow when none does). The lowest rule id among the deciding
+ * the endpoint's default for the direction: deny when a policy isolates
+ * it (ENFORCE) or audits it (AUDIT: the drop is reported, as AUDIT, and
+ * the packet passes), allow when none does. The lowest rule id among the deciding
  * entries is reported. At most nine hash lookups plus one array lookup,
  * whatever the number of rules.
  */
@@ -144,8 +145,9 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 	/* Lesson 4 (verifier.h): dir is an argument, any value as far as the verifier knows. */
 	bool egress = dir == POLC_DIR_EGRESS;
 	__u32 policy = egress ? c->ep.policy[POLC_DIR_EGRESS] : c->ep.policy[POLC_DIR_INGRESS];
-	__u32 enforce = egress ? POLC_EP_ENFORCE_EGRESS : POLC_EP_ENFORCE_INGRESS;
 	__u32 audit = egress ? POLC_EP_AUDIT_EGRESS : POLC_EP_AUDIT_INGRESS;
+	/* An audited direction is isolated too, for reporting: its would-be drops pass as AUDIT. */
+	__u32 isolated = audit | (egress ? POLC_EP_ENFORCE_EGRESS : POLC_EP_ENFORCE_INGRESS);
 	struct polc_match m = { .deny_rule = POLC_RULE_NONE, .allow_rule = POLC_RULE_NONE };
 
 	if (policy != 0) {
@@ -164,7 +166,7 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 		v->verdict = POLC_VERDICT_ALLOW;
 		v->reason = POLC_REASON_POLICY;
 		v->rule = m.allow_rule;
-	} else if (c->ep.flags & enforce) {
+	} else if (c->ep.flags & isolated) {
 		v->verdict = POLC_VERDICT_DROP;
 		v->reason = POLC_REASON_DEFAULT_DENY;
 		v->rule = POLC_RULE_NONE;
@@ -174,7 +176,11 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 		v->rule = POLC_RULE_NONE;
 	}
 
-	/* Audit: report what would be dropped, drop nothing. */
+	/*
+	 * Audit: report what would be dropped, drop nothing. (A generation
+	 * built without audit drops instead: an audit flag it was not
+	 * compiled for fails closed.)
+	 */
 	if (POLC_GEN_HAVE_AUDIT && v->verdict == POLC_VERDICT_DROP && (c->ep.flags & audit))
 		v->verdict = POLC_VERDICT_AUDIT;
 	return v->verdict;

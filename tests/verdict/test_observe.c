@@ -11,9 +11,10 @@
 #define W4 "198.19.1.1"
 
 /*
- * Audit: what the policy would drop passes, reported as AUDIT with the
- * reason it would have been dropped for; the connection is marked
- * audited and its replies pass. Directions without audit still drop.
+ * Audit (the compiler sets AUDIT instead of ENFORCE for an audited
+ * direction): what the policy would drop passes, reported as AUDIT with
+ * the reason it would have been dropped for; the connection is marked
+ * audited and its replies pass. An enforcing direction still drops.
  */
 static void test_audit_mode(void **state)
 {
@@ -22,7 +23,7 @@ static void test_audit_mode(void **state)
 	struct pkt p;
 
 	assert_ok(gen_state(&t->r.gen, 1, POLC_GEN_F_EVENTS_DROP));
-	vt_endpoint_flags(t, t->topo.if_a, ENFORCE_BOTH | POLC_EP_AUDIT_INGRESS);
+	vt_endpoint_flags(t, t->topo.if_a, POLC_EP_AUDIT_INGRESS | POLC_EP_ENFORCE_EGRESS);
 	assert_ok(gen_policy(&t->r.gen, P_A_IN, POLC_PEER_ANY, IPPROTO_UDP, 0, POLC_ACT_DENY, 8));
 
 	assert_ok(pkt_tcp(&p, W4, 40000, A4, 80, PKT_SYN));
@@ -178,10 +179,23 @@ static void test_rule_counters(void **state)
 	assert_int_equal(st.packets, 0);
 }
 
+/* A generation built without audit support fails closed on an audit flag: it drops. */
+static void test_audit_flag_without_audit_support(void **state)
+{
+	struct vt *t = *state;
+	struct pkt p;
+
+	vt_reload(t, "firsthit"); /* POLC_GEN_HAVE_AUDIT 0 */
+	vt_endpoint_flags(t, t->topo.if_a, POLC_EP_AUDIT_INGRESS);
+	assert_ok(pkt_tcp(&p, W4, 40000, A4, 80, PKT_SYN));
+	assert_drop(t, t->topo.if_a, IN, &p);
+}
+
 int verdict_group_observe(struct topo *topo)
 {
 	const struct CMUnitTest tests[] = {
 		VT_TEST(test_audit_mode, topo),
+		VT_TEST(test_audit_flag_without_audit_support, topo),
 		VT_TEST(test_allow_events_for_new_flows, topo),
 		VT_TEST(test_events_follow_flags, topo),
 		VT_TEST(test_events_rate_limited, topo),

@@ -89,7 +89,8 @@ struct polc_ipcache_value {
 /* Endpoints, keyed by the ifindex of the host-side interface. */
 #define POLC_EP_ENFORCE_INGRESS (1u << 0) /* default deny for traffic to the pod */
 #define POLC_EP_ENFORCE_EGRESS (1u << 1)  /* default deny for traffic from the pod */
-#define POLC_EP_AUDIT_INGRESS (1u << 2)   /* report drops, drop nothing */
+/* Isolated in audit mode (instead of ENFORCE): would-be drops are reported and passed. */
+#define POLC_EP_AUDIT_INGRESS (1u << 2)
 #define POLC_EP_AUDIT_EGRESS (1u << 3)
 #define POLC_EP_ENFORCE(dir) (1u << (dir))
 #define POLC_EP_AUDIT(dir) (1u << (2 + (dir)))
