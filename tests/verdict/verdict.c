@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "netns.h"
 
@@ -89,6 +90,7 @@ int vt_run_group(const char *group, const struct CMUnitTest *tests, size_t n_tes
 	char name[64];
 
 	snprintf(name, sizeof(name), strcmp(topo->gen, "full") ? "%s [%s]" : "%s", group, topo->gen);
+	*topo->n_tests += n_tests;
 	return _cmocka_run_group_tests(name, tests, n_tests, NULL, NULL);
 }
 
@@ -130,7 +132,9 @@ static int pin_to_one_cpu(void)
 
 int main(int argc, char **argv)
 {
-	struct topo topo = { .gen = "full" };
+	size_t n_tests = 0;
+	struct topo topo = { .gen = "full", .n_tests = &n_tests };
+	struct timespec start, end;
 	int peer, err;
 
 	err = netns_enter_private();
@@ -155,19 +159,24 @@ int main(int argc, char **argv)
 
 	int failed = 0;
 
-	failed |= verdict_group_basics(&topo);
-	failed |= verdict_group_policy(&topo);
-	failed |= verdict_group_conntrack(&topo);
-	failed |= verdict_group_fragments(&topo);
-	failed |= verdict_group_observe(&topo);
-	failed |= verdict_group_verifier(&topo);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	failed += verdict_group_basics(&topo);
+	failed += verdict_group_policy(&topo);
+	failed += verdict_group_conntrack(&topo);
+	failed += verdict_group_fragments(&topo);
+	failed += verdict_group_observe(&topo);
+	failed += verdict_group_verifier(&topo);
 
 	/* Again, reading every header through bpf_skb_load_bytes() (a non-linear skb's path). */
 	struct topo helper = topo;
 
 	helper.gen = "helperreads";
-	failed |= verdict_group_basics(&helper);
-	failed |= verdict_group_conntrack(&helper);
-	failed |= verdict_group_fragments(&helper);
+	failed += verdict_group_basics(&helper);
+	failed += verdict_group_conntrack(&helper);
+	failed += verdict_group_fragments(&helper);
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	printf("SUMMARY verdict: %zu passed, %d failed (%zu tests) in %lds\n", n_tests - (size_t)failed, failed, n_tests,
+	       (long)(end.tv_sec - start.tv_sec));
 	return failed ? 1 : 0;
 }

@@ -26,7 +26,8 @@ struct topo {
 	int if_a;
 	int if_b;
 	int if_x;
-	const char *gen; /* the generation vt_setup loads: "full", or a variant of it */
+	const char *gen;   /* the generation vt_setup loads: "full", or a variant of it */
+	size_t *n_tests;   /* tests run so far, for the summary */
 };
 
 struct vt {
@@ -71,11 +72,11 @@ int vt_verdict_at(struct vt *t, int ifindex, int dir, const struct pkt *p, const
 /* cmocka test entries with the standard setup. */
 #define VT_TEST(fn, topo) cmocka_unit_test_prestate_setup_teardown(fn, vt_setup, vt_teardown, (void *)(topo))
 
-/* Run a group of tests, named "basics" or "basics [helperreads]" after the generation. */
+/* Run a group of tests, named "basics" or "basics [helperreads]" after the generation; failures. */
 int vt_run_group(const char *group, const struct CMUnitTest *tests, size_t n_tests, const struct topo *topo);
 #define VT_RUN_GROUP(group, tests, topo) vt_run_group((group), (tests), sizeof(tests) / sizeof((tests)[0]), (topo))
 
-/* The groups, one per test file. 0 when every test passed. */
+/* The groups, one per test file: how many tests failed. */
 int verdict_group_basics(struct topo *topo);
 int verdict_group_policy(struct topo *topo);
 int verdict_group_conntrack(struct topo *topo);
