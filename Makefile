@@ -45,7 +45,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wno-unused-parameter -Wformat=2 -Wundef
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -fPIC \
-	-Iruntime/include -Icompiler -Icompiler/tools -I$(BUILD)/gen \
+	-I. -Iruntime/include -Icompiler -Icompiler/tools -I$(BUILD)/gen \
 	-DPOLC_VERSION='"$(POLC_VERSION)"' -DPOLC_MULTIARCH='"$(MULTIARCH)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS := -lyaml -lbpf -lelf -lz
