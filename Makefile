@@ -95,8 +95,9 @@ VERDICT_BIN := $(BUILD)/tests/verdict/verdict
 BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps polc demo test check check-sanitize bench install clean \
+.PHONY: all deps polc demo test check check-sanitize bench fuzz install clean \
 	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
 all: deps-check $(POLC) $(RUNTIME_SO) $(TOOL_BINS) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
@@ -197,6 +198,18 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+
+# libFuzzer targets: the compiler sources built again by clang with
+# coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside them).
+fuzz: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(GRAMMAR_GEN_H) \
+		$(BUILD)/gen/templates.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function -Wno-format-nonliteral \
+		-fsanitize=fuzzer,address,undefined -Itests/unit -Igrammar -o $@ $< \
+		$(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(BUILD)/gen/templates.c $(LIBS)
 
 test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)

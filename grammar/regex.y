@@ -100,13 +100,7 @@ static void regex_yyerror(struct regex_loc *loc, void *scanner, struct regex_par
 %type <node> alt atom group class
 %type <seq> alts seq
 %type <set> items
-%type <cp> class_char
 %type <negated> class_open
-
-/* In [a-z] the `-` after a character starts a range (a `-` that is a
- * literal there, before `]`, comes from the scanner as a CHAR). */
-%precedence ITEM
-%precedence DASH
 
 %%
 
@@ -172,7 +166,7 @@ class
 					cpset_free($2);
 					FAIL_AT(@1, "missing ']': character class is not closed");
 				}
-	| class_open items class_char DASH END {
+	| class_open items CHAR DASH END {
 					cpset_free($2);
 					FAIL_AT(@1, "missing ']': character class is not closed");
 				}
@@ -183,6 +177,8 @@ class_open
 	| LBRACKET_NEG		{ $$ = true; }
 	;
 
+/* The scanner sends DASH only for a `-` that makes a range (RE2's rules:
+ * not first in an item, not last before `]`); other dashes are CHARs. */
 items
 	: %empty		{
 					if (!($$ = cpset_new())) {
@@ -190,14 +186,14 @@ items
 						YYABORT;
 					}
 				}
-	| items class_char %prec ITEM {
+	| items CHAR		{
 					if (regex_class_add_range(ctx, $1, $2, $2, @2)) {
 						cpset_free($1);
 						YYABORT;
 					}
 					$$ = $1;
 				}
-	| items class_char DASH class_char {
+	| items CHAR DASH CHAR	{
 					struct regex_loc span = {@2.begin, @4.end};
 
 					if ($4 < $2) {
@@ -212,7 +208,7 @@ items
 					}
 					$$ = $1;
 				}
-	| items class_char DASH NAMED {
+	| items CHAR DASH NAMED	{
 					struct regex_loc span = {@2.begin, @4.end};
 
 					cpset_free($1);
@@ -227,11 +223,6 @@ items
 					}
 					$$ = $1;
 				}
-	;
-
-class_char
-	: CHAR
-	| DASH			{ $$ = '-'; }
 	;
 
 %%

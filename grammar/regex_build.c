@@ -296,24 +296,6 @@ int regex_group_open(struct regex_parse_ctx *ctx, struct regex_group_open open,
 			   "groups nest deeper than %d", REGEX_MAX_NESTING);
 		return -EINVAL;
 	}
-	if (open.name) {
-		const char *name;
-
-		vec_foreach(&ctx->names, seen) {
-			if (strlen(*seen) == open.name_len &&
-			    !memcmp(*seen, open.name, open.name_len)) {
-				regex_fail(ctx, -EINVAL, loc.begin, loc.end - loc.begin,
-					   "duplicate capture group name %.*s", (int)open.name_len,
-					   open.name);
-				return -EINVAL;
-			}
-		}
-		name = arena_strndup(ctx->arena, open.name, open.name_len);
-		if (!name || vec_push(ctx->arena, &ctx->names, name)) {
-			oom(ctx, loc);
-			return -ENOMEM;
-		}
-	}
 	if (vec_push(ctx->arena, &ctx->saved, ctx->flags)) {
 		oom(ctx, loc);
 		return -ENOMEM;

@@ -85,7 +85,9 @@ struct regex_class_ref {
 	bool negated;
 };
 
-/* A `(`, `(?:`, `(?P<name>` or `(?flags:` token. */
+/* A `(`, `(?:`, `(?P<name>` or `(?flags:` token. Names are checked for
+ * their syntax only: captures do not matter to a full match, and RE2 takes
+ * duplicate names. */
 struct regex_group_open {
 	const char *name; /* into the pattern, NULL for none */
 	uint32_t name_len;
@@ -120,12 +122,14 @@ struct regex_parse_ctx {
 	uint32_t pos;	/* offset of the next byte to scan */
 	bool end_sent;	/* END token returned */
 	uint32_t depth; /* open groups */
+	/* In brackets, as RE2 reads them: whether the next character starts
+	 * an item, may be followed by a range `-`, or ends a range. */
+	enum { CLASS_ITEM, CLASS_LO, CLASS_HI } class_at;
 
 	/* parser */
 	unsigned flags;		 /* RXF_* in effect */
 	VEC(unsigned) saved;	 /* flags to restore at each open group's ')' */
 	enum regex_fold fold;	 /* what RXF_FOLD does */
-	VEC(const char *) names; /* capture group names seen */
 	struct regex_node *root;
 };
 
@@ -133,7 +137,8 @@ struct regex_parse_ctx {
 void regex_fail(struct regex_parse_ctx *ctx, int code, uint32_t offset, uint32_t len,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void regex_error_set(struct regex_error *err, const char *pattern, size_t pattern_len, int code,
-		     uint32_t offset, uint32_t len, const char *fmt, va_list ap);
+		     uint32_t offset, uint32_t len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
 
 /* Parser actions (regex_build.c). NULL on failure, with the error set. */
 struct regex_node *regex_node_new(struct regex_parse_ctx *ctx, enum regex_node_kind kind,
