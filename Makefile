@@ -58,7 +58,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Irun
 # ---- sources --------------------------------------------------------------
 
 COMPILER_SRCS := $(sort $(wildcard compiler/util/*.c compiler/frontend/*.c compiler/ir/*.c \
-	compiler/passes/*.c compiler/codegen/*.c compiler/analysis/*.c))
+	compiler/passes/*.c compiler/codegen/*.c compiler/analysis/*.c compiler/driver/*.c))
 GRAMMAR_Y := $(sort $(wildcard grammar/*.y))
 GRAMMAR_L := $(sort $(wildcard grammar/*.l))
 GRAMMAR_GEN_C := $(patsubst grammar/%.y,$(BUILD)/gen/grammar/%.tab.c,$(GRAMMAR_Y)) \
@@ -97,10 +97,25 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps polc demo test check check-sanitize bench fuzz install clean \
-	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+# Loader tests: fixture generations (one source, variants by -D), embedded
+# so unit tests need no files; test artifacts are built from them at run
+# time by tests/loader/testart.c.
+LOADER_FIXTURE_SRC := tests/loader/fixtures/gen.bpf.c
+LOADER_FIXTURES := pass drop broken bss nostate badlayout
+LOADER_FIXTURE_OBJS := $(patsubst %,$(BUILD)/tests/loader/fixtures/%.bpf.o,$(LOADER_FIXTURES))
+fixture_flags_pass := -DFIXTURE_DEFAULT=TC_ACT_OK
+fixture_flags_drop := -DFIXTURE_DEFAULT=TC_ACT_SHOT
+fixture_flags_broken := -DFIXTURE_BROKEN
+fixture_flags_bss := -DFIXTURE_BSS
+fixture_flags_nostate := -DFIXTURE_NO_STATE
+fixture_flags_badlayout := -DFIXTURE_BAD_LAYOUT
+LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixtures.o
+LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 
-all: deps-check $(POLC) $(RUNTIME_SO) $(TOOL_BINS) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
+.PHONY: all deps polc demo test check check-sanitize bench fuzz install clean \
+	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance test-re2
+
+all: deps-check $(POLC) $(RUNTIME_SO) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
 polc: $(POLC)
 
@@ -179,6 +194,30 @@ $(POLC): $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 
 # ---- tests ----------------------------------------------------------------
 
+# Loader tests: fixture generations, embedded (see LOADER_FIXTURES above).
+
+$(BUILD)/tests/loader/fixtures/%.bpf.o: $(LOADER_FIXTURE_SRC) $(TEMPLATE_FILES)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(fixture_flags_$*) -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(BUILD)/gen/test_fixtures.c: $(LOADER_FIXTURE_OBJS) $(EMBED)
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(EMBED) $@ polc_test_fixtures $(LOADER_FIXTURE_OBJS)
+
+$(LOADER_TOOL): tests/loader/loadtest.c $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+
+# Loader unit tests also get the test artifacts (the more specific pattern wins).
+$(BUILD)/tests/unit/test_loader_%: tests/unit/test_loader_%.c $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+
 $(BUILD)/tests/unit/%: tests/unit/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
@@ -214,6 +253,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C
 test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)
 
+# The regex compiler against RE2, which Envoy runs Cilium's HTTP regexes with.
+test-re2: all
+	$(Q)tests/re2/run.sh $(BUILD)
+
 test-golden: all
 	$(Q)tests/golden/run.sh $(POLC)
 
@@ -233,11 +276,12 @@ test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
 
 # Everything, with the normal build.
-check: test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+check: test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
 # The suite that does not need traffic, under ASan and UBSan.
 check-sanitize:
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-golden test-corpus test-lint test-verdict
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-re2 test-golden test-corpus test-lint \
+		test-verdict
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory check

@@ -152,6 +152,9 @@ int polc_artifact_parse(const void *data, size_t size, struct polc_artifact **ou
 			return fail(err, err_size, -EINVAL, "artifact section %u has no name", i);
 		if (s->offset > size || s->size > size - s->offset)
 			return fail(err, err_size, -EINVAL, "artifact section %s out of bounds", s->name);
+		/* The writer sorts by name: a duplicate would make lookups depend on table order. */
+		if (i > 0 && strcmp(table[i - 1].name, s->name) >= 0)
+			return fail(err, err_size, -EINVAL, "artifact sections not sorted or duplicated at %s", s->name);
 	}
 	struct polc_artifact *a = calloc(1, sizeof(*a));
 	uint8_t *copy = malloc(size);
@@ -238,7 +241,9 @@ int polc_artifact_map_view(const struct polc_artifact *a, const char *map, struc
 		return -EINVAL;
 	memcpy(&hdr, p, sizeof(hdr));
 	uint64_t entry = (uint64_t)hdr.key_size + hdr.value_size;
-	if (hdr.key_size == 0 || hdr.value_size == 0 || entry * hdr.n_entries != size - sizeof(hdr) ||
+	uint64_t body = size - sizeof(hdr);
+	/* Divide, never multiply: entry * n_entries can wrap to match a tiny section. */
+	if (hdr.key_size == 0 || hdr.value_size == 0 || body % entry != 0 || body / entry != hdr.n_entries ||
 	    hdr.n_entries > hdr.max_entries)
 		return -EINVAL;
 	out->name = map;

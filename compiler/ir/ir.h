@@ -139,7 +139,8 @@ struct ir_peer {
  * One protocol and port range. A rule's ports are a union; a rule with
  * no ports matches every protocol (ICMP included) and every port. Front
  * ends expand Cilium's protocol ANY into TCP, UDP and SCTP. For ICMP and
- * ICMPv6, lo..hi is the message type range.
+ * ICMPv6, lo..hi is the message type range: (0, 0) is type 0 (echo
+ * reply), every type is (0, 255); ir_port_is_wildcard() says which.
  */
 struct ir_port {
 	uint8_t proto;
@@ -148,6 +149,12 @@ struct ir_port {
 	struct src_loc loc;
 	const char *path;
 };
+
+/* Every port of its protocol? (ICMP types have no wildcard form.) */
+static inline bool ir_port_is_wildcard(uint8_t proto, uint16_t lo, uint16_t hi)
+{
+	return lo == 0 && hi == 0 && proto != IR_PROTO_ICMP && proto != IR_PROTO_ICMPV6;
+}
 
 struct ir_policy;
 

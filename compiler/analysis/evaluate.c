@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The reference evaluator: the verdict straight from the policy IR, with
+ * no classes, no tables and no shortcuts. It is deliberately naive (a
+ * linear scan of every rule) so that it is easy to check against the
+ * Kubernetes and Cilium documentation, and the datapath IR is tested
+ * against it.
+ */
+#include <string.h>
+
+#include "../passes/passes.h"
+#include "verdict.h"
+
+static const struct ir_pod *pod_with_addr(const struct ir_program *prog, const struct ir_datapath *dp,
+					  const struct sim_packet *pkt, size_t *index)
+{
+	for (size_t i = 0; i < prog->pods.len; i++) {
+		const struct ir_pod *pod = &prog->pods.items[i];
+		if (!dp->pod_identity[i])
+			continue;
+		for (size_t a = 0; a < pod->n_addrs; a++) {
+			const struct ir_cidr *c = &pod->addrs[a];
+			if (c->family == pkt->family && memcmp(c->addr, pkt->peer, c->family == 4 ? 4 : 16) == 0) {
+				*index = i;
+				return pod;
+			}
+		}
+	}
+	return NULL;
+}
+
+static const struct ir_labels *identity_labels(const struct ir_datapath *dp, uint32_t id)
+{
+	for (size_t i = 0; i < dp->identities.len; i++)
+		if (dp->identities.items[i].id == id)
+			return &dp->identities.items[i].labels;
+	return NULL;
+}
+
+static bool in_cidr(const struct ir_cidr *c, const struct sim_packet *pkt)
+{
+	struct ir_cidr a = {.family = pkt->family, .prefixlen = pkt->family == 4 ? 32 : 128};
+	memcpy(a.addr, pkt->peer, 16);
+	return ir_cidr_contains(c, &a);
+}
+
+static bool entity_matches(uint32_t entities, uint32_t identity, bool is_pod, uint8_t family)
+{
+	if (entities & IR_ENTITY_ALL)
+		return true;
+	bool world = !is_pod && (identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6);
+	if ((entities & IR_ENTITY_WORLD) && world)
+		return true;
+	if ((entities & IR_ENTITY_WORLD_IPV4) && world && family == 4)
+		return true;
+	if ((entities & IR_ENTITY_WORLD_IPV6) && world && family == 6)
+		return true;
+	if ((entities & IR_ENTITY_CLUSTER) && !world)
+		return true;
+	static const struct {
+		uint32_t entity, id;
+	} one[] = {
+		{IR_ENTITY_HOST, POLC_ID_HOST}, {IR_ENTITY_REMOTE_NODE, POLC_ID_REMOTE_NODE},
+		{IR_ENTITY_KUBE_APISERVER, POLC_ID_KUBE_APISERVER}, {IR_ENTITY_HEALTH, POLC_ID_HEALTH},
+		{IR_ENTITY_INIT, POLC_ID_INIT}, {IR_ENTITY_INGRESS, POLC_ID_INGRESS},
+		{IR_ENTITY_UNMANAGED, POLC_ID_UNMANAGED},
+	};
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		if ((entities & one[i].entity) && identity == one[i].id)
+			return true;
+	return false;
+}
+
+static bool peer_matches(const struct ir_peer *peer, const struct sim_packet *pkt, const struct ir_labels *labels,
+			 uint32_t identity, bool is_pod)
+{
+	switch (peer->kind) {
+	case IR_PEER_ALL:
+		return true;
+	case IR_PEER_SELECTOR:
+		return labels && selector_matches(&peer->sel, labels);
+	case IR_PEER_CIDR:
+		if (is_pod && !peer->matches_endpoints)
+			return false;
+		if (!in_cidr(&peer->cidr, pkt))
+			return false;
+		for (size_t i = 0; i < peer->n_except; i++)
+			if (in_cidr(&peer->except[i], pkt))
+				return false;
+		return true;
+	case IR_PEER_ENTITY:
+		return entity_matches(peer->entities, identity, is_pod, pkt->family);
+	}
+	return false;
+}
+
+static bool named_port(const struct ir_pod *pod, const char *name, uint8_t proto, uint16_t *port)
+{
+	for (size_t i = 0; pod && i < pod->n_ports; i++) {
+		if (pod->ports[i].proto == proto && strcmp(pod->ports[i].name, name) == 0) {
+			*port = pod->ports[i].port;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool port_matches(const struct ir_rule *rule, const struct sim_packet *pkt, const struct ir_pod *local,
+			 const struct ir_pod *remote)
+{
+	if (rule->n_ports == 0)
+		return true;
+	for (size_t i = 0; i < rule->n_ports; i++) {
+		const struct ir_port *p = &rule->ports[i];
+		if (p->proto != pkt->proto)
+			continue;
+		if (p->name) {
+			uint16_t port;
+			const struct ir_pod *dst = rule->dir == IR_INGRESS ? local : remote;
+			if (named_port(dst, p->name, p->proto, &port) && port == pkt->port)
+				return true;
+			continue;
+		}
+		if (ir_port_is_wildcard(p->proto, p->lo, p->hi) || (pkt->port >= p->lo && pkt->port <= p->hi))
+			return true;
+	}
+	return false;
+}
+
+void eval_verdict(const struct ir_program *prog, const struct ir_datapath *dp, const struct ir_pod *pod,
+		  enum ir_dir dir, const struct sim_packet *pkt, struct sim_verdict *out, uint32_t *matched,
+		  size_t *n_matched)
+{
+	size_t local_index = (size_t)(pod - prog->pods.items);
+	const struct ir_labels *local_labels = identity_labels(dp, dp->pod_identity[local_index]);
+	size_t remote_index;
+	const struct ir_pod *remote = pod_with_addr(prog, dp, pkt, &remote_index);
+	uint32_t identity = remote ? dp->pod_identity[remote_index]
+				   : (pkt->family == 4 ? POLC_ID_WORLD_IPV4 : POLC_ID_WORLD_IPV6);
+	const struct ir_labels *labels = identity_labels(dp, identity);
+
+	bool isolates = false, audits = false;
+	const struct ir_rule *allow = NULL, *deny = NULL;
+	if (n_matched)
+		*n_matched = 0;
+	for (size_t p = 0; p < prog->policies.len; p++) {
+		const struct ir_policy *pol = prog->policies.items[p];
+		if (!local_labels || !selector_matches(&pol->subject, local_labels))
+			continue;
+		if (pol->enforce[dir]) {
+			if (pol->audit)
+				audits = true;
+			else
+				isolates = true;
+		}
+		for (size_t r = 0; r < pol->rules.len; r++) {
+			const struct ir_rule *rule = pol->rules.items[r];
+			if (rule->dir != dir || !port_matches(rule, pkt, pod, remote))
+				continue;
+			bool hit = false;
+			for (size_t k = 0; k < rule->n_peers && !hit; k++)
+				hit = peer_matches(&rule->peers[k], pkt, labels, identity, remote != NULL);
+			if (!hit)
+				continue;
+			if (matched)
+				matched[(*n_matched)++] = rule->id;
+			const struct ir_rule **best = rule->action == IR_DENY ? &deny : &allow;
+			if (!*best || rule->id < (*best)->id)
+				*best = rule;
+		}
+	}
+	if (pod->audit && isolates) {
+		isolates = false;
+		audits = true;
+	}
+	memset(out, 0, sizeof(*out));
+	if (deny) {
+		out->reason = SIM_DENIED;
+		out->rule = deny->id;
+	} else if (allow) {
+		out->reason = SIM_ALLOWED;
+		out->rule = allow->id;
+		out->allow = true;
+	} else if (isolates || audits) {
+		out->reason = SIM_DEFAULT_DENY;
+	} else {
+		out->reason = SIM_NOT_ISOLATED;
+		out->allow = true;
+	}
+	if (!out->allow && audits && !isolates)
+		out->allow = out->audit = true;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Code generation: from the datapath IR to the artifact.
+ *
+ *   codegen_header    polc_gen.h, the #defines that specialise
+ *                     bpf-templates/datapath.bpf.c for this policy set,
+ *                     with the rule table as comments
+ *   codegen_build     templates + header into a private directory, clang
+ *                     -target bpf, strip DWARF (BTF stays): the object
+ *   codegen_artifact  object + map contents + metadata -> artifact bytes
+ */
+#ifndef POLC_CODEGEN_H
+#define POLC_CODEGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ir/datapath.h"
+#include "../ir/ir.h"
+#include "../util/diag.h"
+#include "../util/strbuf.h"
+
+/* Map sizes: what the policy set needs plus room for endpoints added at run time. */
+struct codegen_sizes {
+	uint32_t endpoints;
+	uint32_t ipcache;
+	uint32_t policy;
+	uint32_t rules;
+};
+
+void codegen_sizes(const struct ir_program *prog, const struct ir_datapath *dp, struct codegen_sizes *sizes);
+
+int codegen_header(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
+		   const struct source_set *sources, const struct codegen_sizes *sizes);
+
+struct clang_options {
+	const char *clang;      /* NULL: $POLC_CLANG or "clang" */
+	const char *llvm_strip; /* NULL: $POLC_LLVM_STRIP or "llvm-strip" */
+	const char *emit_dir;   /* also keep the generated C here (--emit-c) */
+};
+
+/*
+ * Write the sources and build them. On success *obj is a malloc'd ELF.
+ * Clang failures are reported as diagnostics (they are polc bugs, not
+ * user errors) and return -EIO.
+ */
+int codegen_build(const struct strbuf *header, const struct clang_options *opts, struct diag_sink *diags,
+		  void **obj, size_t *obj_size);
+
+/* The whole artifact, malloc'd. */
+int codegen_artifact(const struct ir_program *prog, const struct ir_datapath *dp, const struct source_set *sources,
+		     const struct codegen_sizes *sizes, const void *obj, size_t obj_size, void **out, size_t *out_size);
+
+#endif

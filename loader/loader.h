@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Loader internals: the pieces libpolc's datapath calls are made of, and
+ * the private-load API that tests and benchmarks use to run a generation
+ * through BPF_PROG_TEST_RUN without pinning or attaching anything.
+ *
+ * Not installed, not stable: include it as "loader/loader.h".
+ *
+ * Ownership: every struct here that holds fds starts with them at -1 and
+ * has one release function; every function leaves *out untouched on
+ * failure and returns 0 or a negative errno with err filled in.
+ */
+#ifndef POLC_LOADER_H
+#define POLC_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/bpf.h>
+
+#include "polc/artifact.h"
+#include "polc/layout.h"
+#include "polc/libpolc.h"
+
+/* UAPI headers of the build machine may predate tcx (Linux 6.6). */
+#define POLC_BPF_TCX_INGRESS 46
+#define POLC_BPF_TCX_EGRESS 47
+#define POLC_BPF_LINK_TYPE_TCX 11
+
+#define POLC_ENTRY_OBJECT "entry.bpf.o"
+#define POLC_PROG_FROM_POD "polc_from_pod"
+#define POLC_PROG_TO_POD "polc_to_pod"
+#define POLC_PROG_GEN "polc_gen"
+#define POLC_MAP_ATTACH "polc_attach"
+
+/* ---- errors (error.c) ---- */
+
+/* Fill err (may be NULL) and return rc (a negative errno). */
+int polc_errf(struct polc_error *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same, ending the message with ": strerror(-rc)" and a privilege hint on EPERM. */
+int polc_errf_sys(struct polc_error *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Put "context: " in front of the message already in err. */
+void polc_err_prefix(struct polc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True if the process may load and attach tc programs (root or CAP_BPF + CAP_NET_ADMIN). */
+bool polc_have_bpf_privileges(void);
+#define POLC_PRIV_HINT "need root, or CAP_BPF and CAP_NET_ADMIN"
+
+/* ---- artifact metadata and endpoints (meta.c) ---- */
+
+struct polc_art_meta {
+	uint64_t revision;	/* meta/info revision=<16 hex digits> */
+	uint32_t endpoints_max; /* meta/info endpoints_max=N: size of polc_endpoints */
+};
+
+int polc_meta_read(const struct polc_artifact *a, struct polc_art_meta *out, struct polc_error *err);
+
+#define POLC_IFNAME_MAX 16 /* IFNAMSIZ, with the NUL */
+#define POLC_POD_NAME_MAX 320 /* namespace (63) / pod (253) */
+#define POLC_ENDPOINTS_LIMIT (1u << 20)
+
+/* One line of meta/endpoints, and the ifindex it resolved to. */
+struct polc_ep {
+	char ifname[POLC_IFNAME_MAX];
+	char pod[POLC_POD_NAME_MAX]; /* namespace/name, for messages */
+	uint32_t ifindex;	     /* 0 until resolved */
+	struct polc_endpoint value;  /* what goes into polc_endpoints */
+};
+
+struct polc_eps {
+	struct polc_ep *v;
+	size_t n;
+};
+
+/*
+ * Parse meta/endpoints: lines of
+ *   endpoint_id \t ifname \t namespace/pod \t identity \t policy_ingress \t policy_egress \t flags
+ * (decimal). At most max lines; names and ids unique.
+ */
+int polc_eps_parse(const char *text, size_t len, uint32_t max, struct polc_eps *out, struct polc_error *err);
+void polc_eps_free(struct polc_eps *eps);
+
+/* ifname -> ifindex; 0 or -errno (-ENODEV: no such interface). */
+typedef int (*polc_resolve_fn)(const char *ifname, uint32_t *ifindex, void *ctx);
+/* The default: if_nametoindex() in the caller's network namespace. */
+int polc_resolve_netns(const char *ifname, uint32_t *ifindex, void *ctx);
+/* Resolve every endpoint; the error names the interface and its pod. */
+int polc_eps_resolve(struct polc_eps *eps, polc_resolve_fn resolve, void *ctx, struct polc_error *err);
+
+/* ---- shared maps and entry programs (shared.c) ---- */
+
+enum polc_shared_map {
+	POLC_SM_GEN_PROG,
+	POLC_SM_CT,
+	POLC_SM_FRAG,
+	POLC_SM_EVENTS,
+	POLC_SM_EV_BUDGET,
+	POLC_NR_SHARED,
+};
+
+/* Map name of a shared map. */
+const char *polc_shared_map_name(enum polc_shared_map m);
+/* Index of a shared map by name, or -1. */
+int polc_shared_map_index(const char *name);
+
+struct polc_shared {
+	int map_fd[POLC_NR_SHARED];
+	int from_pod_fd;
+	int to_pod_fd;
+	uint32_t from_pod_id;
+	uint32_t to_pod_id;
+	uint32_t ct_map_id;
+	uint32_t expected_attach_type; /* of the entry programs: tail calls need the same */
+};
+
+void polc_shared_init(struct polc_shared *s);
+void polc_shared_release(struct polc_shared *s);
+
+/* Load the embedded entry object with fresh, unpinned maps. */
+int polc_shared_create(struct polc_shared *out, struct polc_error *err);
+
+/*
+ * The pinned set under pin_dir (shared/ and entry/): pinned maps are
+ * checked against this build's definitions and reused; what is missing
+ * is created and pinned when create is set (else -ENOENT). *created
+ * tells whether anything was.
+ */
+int polc_shared_open_pinned(const char *pin_dir, bool create, struct polc_shared *out, bool *created,
+			    struct polc_error *err);
+
+/* ---- one policy generation (generation.c) ---- */
+
+struct polc_gen;
+
+/*
+ * Open bpf/gen.o of the artifact and check it against the artifact's map
+ * sections and polc/layout.h; sizes the maps and sets polc_state. No
+ * kernel object is created.
+ */
+int polc_gen_open(const struct polc_artifact *a, const struct polc_art_meta *meta, struct polc_gen **out,
+		  struct polc_error *err);
+/*
+ * Load it into the kernel with the shared maps of sh reused (their
+ * definitions must match), then fill its maps: the artifact's map
+ * sections and polc_endpoints from eps (resolved). On a verifier
+ * rejection err carries the last lines of the verifier log.
+ */
+int polc_gen_load(struct polc_gen *g, const struct polc_shared *sh, const struct polc_eps *eps,
+		  struct polc_error *err);
+int polc_gen_prog_fd(const struct polc_gen *g);
+uint32_t polc_gen_prog_id(const struct polc_gen *g);
+uint64_t polc_gen_revision(const struct polc_gen *g);
+/* fd of a map of the generation (shared ones included), -1 if none. */
+int polc_gen_map_fd(const struct polc_gen *g, const char *name);
+/* Pin polc_gen and the generation's own maps into dir (created). All or nothing. */
+int polc_gen_pin(struct polc_gen *g, const char *dir, struct polc_error *err);
+/* Closes the object; pinned objects and the prog-array slot keep theirs alive. */
+void polc_gen_free(struct polc_gen *g);
+
+/* ---- map filling (mapfill.c) ---- */
+
+/*
+ * Fill a loaded map with n (key, value) pairs stored back to back (as in
+ * an artifact map section), in batches where the kernel allows.
+ * For per-CPU maps value_size is one CPU's value, copied to every CPU.
+ */
+int polc_map_fill(int fd, const char *name, uint32_t map_type, uint32_t key_size, uint32_t value_size,
+		  uint32_t max_entries, const uint8_t *pairs, uint32_t n, struct polc_error *err);
+
+/* ---- bpffs (bpffs.c) ---- */
+
+/* Mount bpffs at /sys/fs/bpf if pin_dir is below it and it is missing; check pin_dir's fs. */
+int polc_bpffs_prepare(const char *pin_dir, struct polc_error *err);
+/* snprintf for paths: 0, or -ENAMETOOLONG if it did not fit. */
+int polc_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* mkdir -p, mode 0700. */
+int polc_mkdir_p(const char *path, struct polc_error *err);
+/* Unpin every entry of dir (one level, no subdirectories) and remove it. -ENOENT is success. */
+int polc_unpin_dir(const char *dir, struct polc_error *err);
+/*
+ * Exclusive flock on dir (created first if create), waiting at most
+ * timeout_ms. -ENOENT if it does not exist and create is not set.
+ */
+int polc_lock_dir(const char *dir, bool create, unsigned int timeout_ms, int *out_fd, struct polc_error *err);
+/* Kernel object id behind an fd (prog, map or link), 0 on error. */
+uint32_t polc_obj_id(int fd);
+
+/* ---- attachment of endpoint interfaces (attach.c) ---- */
+
+/* Value of PIN/shared/polc_attach (key: __u32 ifindex). */
+struct polc_attach_rec {
+	uint32_t ifindex;
+	uint32_t mode; /* POLC_ATTACH_TCX or POLC_ATTACH_CLSACT */
+	char ifname[POLC_IFNAME_MAX];
+};
+
+struct polc_attacher {
+	const char *pin_dir;
+	int rec_fd; /* PIN/shared/polc_attach */
+	const struct polc_shared *sh;
+};
+
+int polc_attach_map_open(const char *pin_dir, bool create, int *out_fd, struct polc_error *err);
+/* Every record, malloc'd (caller frees), sorted by ifindex. */
+int polc_attach_list(int rec_fd, struct polc_attach_rec **out, size_t *n, struct polc_error *err);
+/*
+ * Make both entry programs run on ifindex in the given mode (not AUTO).
+ * Leaves a correct existing attachment alone (*changed = false).
+ */
+int polc_attach_iface(const struct polc_attacher *at, uint32_t ifindex, const char *ifname,
+		      enum polc_attach_mode mode, bool *changed, struct polc_error *err);
+/* Remove polc's programs from the interface of rec and the record. Gone interfaces are success. */
+int polc_detach_iface(const struct polc_attacher *at, const struct polc_attach_rec *rec, struct polc_error *err);
+/* Detach and unpin tcx links under PIN/links whose ifindex has no record. Returns how many. */
+int polc_detach_stray_links(const struct polc_attacher *at, const struct polc_attach_rec *recs, size_t n,
+			    struct polc_error *err);
+/* Does this kernel have tcx? Asked with a query on ifindex, which attaches nothing. */
+bool polc_tcx_supported(uint32_t ifindex);
+
+/* ---- private loads for tests and benchmarks (private.c) ---- */
+
+struct polc_private_opts {
+	size_t sz;
+	/* Resolves meta/endpoints interface names; NULL: the caller's netns. */
+	polc_resolve_fn resolve;
+	void *resolve_ctx;
+};
+
+struct polc_private;
+
+/*
+ * Load the artifact with private, unpinned shared maps, its generation
+ * in slot 0 of the private polc_gen_prog, and attach nothing: the entry
+ * programs then judge packets given to BPF_PROG_TEST_RUN exactly as
+ * they would on an interface.
+ */
+int polc_private_load(const struct polc_artifact *a, const struct polc_private_opts *opts,
+		      struct polc_private **out, struct polc_error *err);
+/* Swap in another artifact's generation (shared maps kept), as the datapath does. */
+int polc_private_swap(struct polc_private *p, const struct polc_artifact *a, struct polc_error *err);
+/* polc_from_pod, polc_to_pod or polc_gen; -1 if unknown. Owned by p. */
+int polc_private_prog_fd(const struct polc_private *p, const char *name);
+/* Any shared or generation map by name; -1 if unknown. Owned by p. */
+int polc_private_map_fd(const struct polc_private *p, const char *name);
+void polc_private_free(struct polc_private *p);
+
+#endif
