@@ -33,7 +33,8 @@ void dp_sim_ipcache(const struct ir_datapath *dp, uint8_t family, const uint8_t 
 		for (unsigned b = 0; b < plens[i]; b++)
 			key.addr[b / 8] |= addr[b / 8] & (0x80 >> (b % 8));
 		const struct dp_ipcache_entry *e =
-			bsearch(&key, dp->ipcache.items, dp->ipcache.len, sizeof(*e), ipcache_cmp);
+			dp->ipcache.len ? bsearch(&key, dp->ipcache.items, dp->ipcache.len, sizeof(*e), ipcache_cmp)
+					: NULL;
 		if (e) {
 			*identity = e->value.identity;
 			*cidr_class = e->value.cidr_class;
@@ -53,6 +54,8 @@ static const struct polc_policy_value *probe(const struct ir_datapath *dp, uint3
 	key.peer = peer;
 	key.proto = proto;
 	key.port_class = port_class;
+	if (dp->entries.len == 0)
+		return NULL;
 	const struct dp_policy_entry *e = bsearch(&key, dp->entries.items, dp->entries.len, sizeof(*e), policy_cmp);
 	return e ? &e->value : NULL;
 }

@@ -84,7 +84,7 @@ struct ystream {
 
 struct yaml_limits {
 	size_t max_depth;     /* nesting of collections */
-	size_t max_nodes;     /* nodes after alias expansion */
+	size_t max_nodes;     /* nodes that aliases add by expansion, per stream */
 	size_t max_scalar;    /* bytes of one scalar */
 };
 

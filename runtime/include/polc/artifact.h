@@ -11,7 +11,7 @@
  *   bpf/gen.o        BPF ELF of the generation program
  *   map/<name>       initial contents of a generation map: a
  *                    polc_artifact_map header, then n_entries (key, value)
- *                    pairs sorted by key bytes
+ *                    pairs sorted by key bytes (array maps: by index)
  *   meta/info        key=value lines (versions, revision, features)
  *   meta/endpoints   one line per local endpoint (tab separated)
  *   meta/rules       one line per rule id: where it came from

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The polc subcommands: each parses its own options and returns the exit status. */
+#ifndef POLC_CLI_H
+#define POLC_CLI_H
+
+#include <stdbool.h>
+
+/* Exit statuses (the CLI contract). */
+#define EXIT_INVALID_INPUT 1
+#define EXIT_USAGE 2
+#define EXIT_KERNEL 3
+
+int cmd_compile(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+
+/* Colour diagnostics when stderr is a terminal and NO_COLOR is unset. */
+bool cli_use_color(void);
+
+#endif

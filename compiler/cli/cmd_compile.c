@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* polc compile: options in, polc_compile() out. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "driver/driver.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: polc compile [-o ARTIFACT] [--emit-c DIR] [--dump=ir|dp|c[,...]] INPUT...\n"
+		"\n"
+		"INPUT is a YAML or JSON file, or a directory (searched for *.yaml, *.yml,\n"
+		"*.json). Policies (NetworkPolicy, CiliumNetworkPolicy,\n"
+		"CiliumClusterwideNetworkPolicy) and the inventory (Namespace, Pod, Node)\n"
+		"may come in any order and any mix of files.\n"
+		"\n"
+		"  -o, --output FILE   artifact to write (default: policy.polc)\n"
+		"      --emit-c DIR    also keep the generated BPF C and its build script in DIR\n"
+		"      --dump=STAGES   print stages to stdout: ir (policy IR), dp (datapath IR),\n"
+		"                      c (generated header)\n"
+		"      --format FMT    diagnostics as text (default), json, sarif or github\n"
+		"      --no-color      plain diagnostics\n");
+}
+
+static int parse_dumps(const char *arg, unsigned *dumps)
+{
+	char *copy = strdup(arg);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
+		if (strcmp(tok, "ir") == 0)
+			*dumps |= COMPILE_DUMP_IR;
+		else if (strcmp(tok, "dp") == 0)
+			*dumps |= COMPILE_DUMP_DP;
+		else if (strcmp(tok, "c") == 0)
+			*dumps |= COMPILE_DUMP_C;
+		else
+			rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+int cli_parse_format(const char *arg, enum diag_format *format);
+
+int cli_parse_format(const char *arg, enum diag_format *format)
+{
+	static const struct {
+		const char *name;
+		enum diag_format format;
+	} formats[] = {
+		{"text", DIAG_FORMAT_TEXT},
+		{"json", DIAG_FORMAT_JSON},
+		{"sarif", DIAG_FORMAT_SARIF},
+		{"github", DIAG_FORMAT_GITHUB},
+	};
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (strcmp(arg, formats[i].name) == 0) {
+			*format = formats[i].format;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int cmd_compile(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"emit-c", required_argument, NULL, 'E'},
+		{"dump", required_argument, NULL, 'D'},
+		{"format", required_argument, NULL, 'F'},
+		{"no-color", no_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct compile_options opts = {
+		.output = "policy.polc",
+		.diag_format = DIAG_FORMAT_TEXT,
+		.color = cli_use_color(),
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			opts.output = optarg;
+			break;
+		case 'E':
+			opts.emit_c_dir = optarg;
+			break;
+		case 'D':
+			if (parse_dumps(optarg, &opts.dumps) != 0) {
+				fprintf(stderr, "polc compile: --dump takes ir, dp or c, comma separated\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			if (cli_parse_format(optarg, &opts.diag_format) != 0) {
+				fprintf(stderr, "polc compile: --format takes text, json, sarif or github\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'N':
+			opts.color = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "polc compile: no input files\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	opts.inputs = (const char *const *)argv + optind;
+	opts.n_inputs = (size_t)(argc - optind);
+	if (opts.diag_format != DIAG_FORMAT_TEXT)
+		opts.color = false;
+	return polc_compile(&opts);
+}

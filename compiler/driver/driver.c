@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The pipeline, stage by stage (see driver.h). One arena holds the whole
+ * compilation and is freed at the end; nothing a stage allocates
+ * outlives polc_compile().
+ */
+#include "driver.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../codegen/codegen.h"
+#include "../frontend/frontend.h"
+#include "../ir/dump.h"
+#include "../passes/passes.h"
+
+struct compilation {
+	const struct compile_options *opts;
+	struct arena *arena;
+	struct source_set sources;
+	struct diag_sink diags;
+	struct ir_program prog;
+	struct ir_datapath dp;
+	int status;
+};
+
+static int policy_cmp(const void *a, const void *b)
+{
+	const struct ir_policy *x = *(const struct ir_policy *const *)a;
+	const struct ir_policy *y = *(const struct ir_policy *const *)b;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	int c = strcmp(x->namespace ? x->namespace : "", y->namespace ? y->namespace : "");
+	return c ? c : strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/*
+ * Policies in a canonical order and rules renumbered in it: the order of
+ * the files on the command line must not change rule ids, the maps or
+ * the artifact.
+ */
+static void canonicalize(struct ir_program *prog)
+{
+	if (prog->policies.len > 1)
+		qsort(prog->policies.items, prog->policies.len, sizeof(*prog->policies.items), policy_cmp);
+	size_t n = 0;
+	for (size_t p = 0; p < prog->policies.len; p++) {
+		struct ir_policy *pol = prog->policies.items[p];
+		for (size_t r = 0; r < pol->rules.len; r++) {
+			struct ir_rule *rule = pol->rules.items[r];
+			rule->id = (uint32_t)n;
+			prog->rules.items[n++] = rule;
+		}
+	}
+	prog->rules.len = n;
+}
+
+static void dump(struct compilation *c, unsigned which, void (*fn)(struct compilation *, struct strbuf *))
+{
+	if (!(c->opts->dumps & which))
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	fn(c, &sb);
+	strbuf_write(&sb, c->opts->dump_out ? c->opts->dump_out : stdout);
+	strbuf_free(&sb);
+}
+
+static void dump_ir(struct compilation *c, struct strbuf *sb)
+{
+	ir_dump_program(sb, &c->prog, &c->sources);
+}
+
+static void dump_dp(struct compilation *c, struct strbuf *sb)
+{
+	ir_dump_datapath(sb, &c->dp, &c->prog);
+}
+
+/* An error status from a stage's return code: -EINVAL means "diagnosed". */
+static int stage_status(struct compilation *c, int err, const char *stage)
+{
+	if (err == 0 && !diag_has_errors(&c->diags))
+		return COMPILE_OK;
+	if (err == -EINVAL || (err == 0 && diag_has_errors(&c->diags)))
+		return COMPILE_INVALID;
+	diag_error(&c->diags, (struct src_loc){0}, NULL, "internal", NULL, "%s: %s", stage, strerror(-err));
+	return COMPILE_IO;
+}
+
+static int front_end(struct compilation *c)
+{
+	struct frontend fe;
+	struct frontend_options fo = {.mode = c->opts->lint ? FRONTEND_LINT : FRONTEND_COMPILE};
+	int err = frontend_init(&fe, &c->prog, &c->diags, &c->sources, &fo);
+	if (err)
+		return stage_status(c, err, "front end");
+	/* Every input is read, even after errors: one run reports them all. */
+	bool io_error = false;
+	for (size_t i = 0; i < c->opts->n_inputs; i++) {
+		int rc = frontend_load_path(&fe, c->opts->inputs[i]);
+		if (rc == -ENOMEM)
+			return stage_status(c, rc, "front end");
+		if (rc && rc != -EINVAL)
+			io_error = true;
+	}
+	if (io_error)
+		return COMPILE_IO;
+	err = frontend_finish(&fe);
+	if (!err && !c->opts->lint)
+		err = frontend_require_policy(&fe);
+	return stage_status(c, err, "front end");
+}
+
+static int resolve(struct compilation *c)
+{
+	struct pass_ctx ctx;
+	int err = pass_ctx_init(&ctx, c->arena, &c->diags, &c->prog, &c->dp);
+	if (!err)
+		err = pass_identities(&ctx);
+	if (!err)
+		err = pass_endpoints(&ctx);
+	if (!err)
+		err = pass_port_classes(&ctx);
+	if (!err)
+		err = pass_cidr_classes(&ctx);
+	if (!err)
+		err = pass_entries(&ctx);
+	return stage_status(c, err, "resolving policies");
+}
+
+static int write_direct(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -errno;
+	size_t n = fwrite(data, 1, size, f);
+	int close_err = fclose(f);
+	return n != size || close_err != 0 ? -EIO : 0;
+}
+
+/*
+ * Write to a temporary name and rename, so a reader never sees half an
+ * artifact. Special files (/dev/null, a pipe) are written in place:
+ * renaming over them would replace the device node.
+ */
+static int write_artifact(struct compilation *c, const void *data, size_t size)
+{
+	const char *path = c->opts->output;
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_direct(path, data, size);
+	char *tmp = arena_printf(c->arena, "%s.tmp.%ld", path, (long)getpid());
+	if (!tmp)
+		return -ENOMEM;
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return -errno;
+	size_t n = fwrite(data, 1, size, f);
+	int close_err = fclose(f);
+	if (n != size || close_err != 0) {
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path) != 0) {
+		int err = -errno;
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+static int generate(struct compilation *c)
+{
+	struct codegen_sizes sizes;
+	codegen_sizes(&c->prog, &c->dp, &sizes);
+	struct strbuf header = STRBUF_INIT;
+	int err = codegen_header(&header, &c->prog, &c->dp, &c->sources, &sizes);
+	if (!err && (c->opts->dumps & COMPILE_DUMP_C))
+		strbuf_write(&header, c->opts->dump_out ? c->opts->dump_out : stdout);
+	void *obj = NULL, *art = NULL;
+	size_t obj_size = 0, art_size = 0;
+	struct clang_options clang = {.emit_dir = c->opts->emit_c_dir};
+	if (!err)
+		err = codegen_build(&header, &clang, &c->diags, &obj, &obj_size);
+	if (!err)
+		err = codegen_artifact(&c->prog, &c->dp, &c->sources, &sizes, obj, obj_size, &art, &art_size);
+	if (!err && c->opts->output) {
+		err = write_artifact(c, art, art_size);
+		if (err)
+			diag_error(&c->diags, (struct src_loc){0}, NULL, "io", NULL, "cannot write %s: %s",
+				   c->opts->output, strerror(-err));
+	}
+	free(obj);
+	free(art);
+	strbuf_free(&header);
+	if (err && !diag_has_errors(&c->diags))
+		diag_error(&c->diags, (struct src_loc){0}, NULL, "internal", NULL, "code generation: %s", strerror(-err));
+	return err ? COMPILE_IO : COMPILE_OK;
+}
+
+int polc_compile(const struct compile_options *opts)
+{
+	struct compilation c = {.opts = opts};
+	c.arena = arena_new();
+	if (!c.arena) {
+		fprintf(opts->diag_out ? opts->diag_out : stderr, "polc: out of memory\n");
+		return COMPILE_IO;
+	}
+	source_set_init(&c.sources, c.arena);
+	diag_sink_init(&c.diags, c.arena, &c.sources);
+	c.diags.suppress_warnings = !opts->lint;
+	ir_program_init(&c.prog, c.arena);
+
+	int status = front_end(&c);
+	if (status == COMPILE_OK) {
+		canonicalize(&c.prog);
+		dump(&c, COMPILE_DUMP_IR, dump_ir);
+		status = resolve(&c);
+	}
+	if (status == COMPILE_OK) {
+		dump(&c, COMPILE_DUMP_DP, dump_dp);
+		if (opts->output || opts->emit_c_dir || (opts->dumps & COMPILE_DUMP_C))
+			status = generate(&c);
+	}
+
+	diag_sort(&c.diags);
+	diag_print(&c.diags, opts->diag_out ? opts->diag_out : stderr, opts->diag_format,
+		   opts->lint ? DIAG_NOTE : DIAG_NOTE, opts->color);
+	arena_free(c.arena);
+	return status;
+}
