@@ -238,17 +238,20 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
 
-# libFuzzer targets: the compiler sources built again by clang with
-# coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside them).
+# libFuzzer targets: the compiler and runtime sources built again by clang
+# with coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside
+# them): make fuzz && build/fuzz/fuzz_regex -dict=tests/fuzz/regex.dict DIR
+FUZZ_LINK_SRCS = $(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(BUILD)/gen/templates.c \
+	$(RUNTIME_SRCS) $(BUILD)/gen/entry_objects.c
+
 fuzz: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(GRAMMAR_GEN_H) \
-		$(BUILD)/gen/templates.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LINK_SRCS) $(GRAMMAR_GEN_H)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function -Wno-format-nonliteral \
-		-fsanitize=fuzzer,address,undefined -Itests/unit -Igrammar -o $@ $< \
-		$(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(BUILD)/gen/templates.c $(LIBS)
+	$(Q)$(CLANG) $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function \
+		-Wno-format-nonliteral -fsanitize=fuzzer,address,undefined -Itests/unit -Igrammar \
+		-o $@ $< $(FUZZ_LINK_SRCS) $(LIBS)
 
 test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)
