@@ -137,13 +137,21 @@ void regex_ast_dump(const struct regex_ast *ast, struct strbuf *sb);
 
 /* ---- DFA ---------------------------------------------------------------- */
 
+/*
+ * Bounds on the work of one dfa_build(), so that a hostile or careless
+ * pattern gets "regex too complex" instead of minutes or gigabytes. A zero
+ * field means the default.
+ */
 struct dfa_limits {
 	uint32_t max_nfa_states; /* Thompson states, all regexes together */
 	uint32_t max_dfa_states; /* states the subset construction may create */
+	uint64_t max_steps;	 /* NFA states visited by all closures together */
 };
 
 #define DFA_DEFAULT_MAX_NFA_STATES 100000u
 #define DFA_DEFAULT_MAX_DFA_STATES 10000u
+/* Half a second or so; realistic rule sets need well under a million. */
+#define DFA_DEFAULT_MAX_STEPS 100000000ull
 
 /*
  * The table the datapath walks. Canonical: two regex sets with the same

@@ -21,6 +21,7 @@ struct subset {
 	struct arena *scratch;
 	const struct nfa *nfa;
 	uint32_t k, words, max_states;
+	uint64_t steps, max_steps;
 	uint8_t iclass[256];
 
 	/* state keys: n_ids, ids (sorted), accept bits as 2 * words uint32 */
@@ -32,7 +33,8 @@ struct subset {
 	uint32_t table_mask;
 
 	/* closure scratch */
-	uint32_t *mark, epoch;
+	uint32_t *mark, *mark_end, epoch;
+	uint32_t *acc; /* accept bits of the closure, 2 * words */
 	VEC(uint32_t) stack;
 	VEC(uint32_t) ends;
 	VEC(uint32_t) key;
@@ -45,21 +47,43 @@ static uint32_t n_states(const struct subset *ss)
 	return ss->key_off.len;
 }
 
-static uint64_t hash_key(const uint32_t *key, size_t n)
+static uint64_t mix(uint64_t x)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= key[i];
-		h *= 0x100000001b3ull;
-		h ^= h >> 29;
-	}
+/*
+ * Keys hold the ids of a set in the order the closure found them, so the
+ * hash must not depend on the order (and the ids need no sorting).
+ */
+static uint64_t hash_key(const struct subset *ss, const uint32_t *key)
+{
+	uint64_t h = 0;
+
+	for (uint32_t i = 1; i <= key[0]; i++)
+		h += mix(key[i]);
+	h = mix(h ^ key[0]);
+	for (uint32_t w = 0; w < 2 * ss->words; w++)
+		h = mix(h ^ key[1 + key[0] + w]);
 	return h;
 }
 
-static size_t key_len(const struct subset *ss, const uint32_t *key)
+/* Whether the stored key is the set the last closure marked. */
+static bool is_current(const struct subset *ss, const uint32_t *other)
 {
-	return 1 + key[0] + 2 * ss->words;
+	const uint32_t *key = ss->key.items;
+
+	if (other[0] != key[0] ||
+	    memcmp(other + 1 + other[0], key + 1 + key[0], 2 * ss->words * sizeof(*key)))
+		return false;
+	for (uint32_t i = 1; i <= other[0]; i++)
+		if (ss->mark[other[i]] != ss->epoch)
+			return false;
+	return true;
 }
 
 static int grow_table(struct subset *ss)
@@ -71,7 +95,7 @@ static int grow_table(struct subset *ss)
 		return -ENOMEM;
 	for (uint32_t s = 0; s < n_states(ss); s++) {
 		const uint32_t *key = ss->pool.items + ss->key_off.items[s];
-		uint32_t h = hash_key(key, key_len(ss, key)) & (cap - 1);
+		uint32_t h = hash_key(ss, key) & (cap - 1);
 
 		while (table[h])
 			h = (h + 1) & (cap - 1);
@@ -82,26 +106,22 @@ static int grow_table(struct subset *ss)
 	return 0;
 }
 
-static int uint32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The state of ss->key, made if new; -E2BIG past the limit. */
+/*
+ * The state of ss->key (the set the last closure marked in ss->mark under
+ * ss->epoch), made if new; -E2BIG past the limit.
+ */
 static int intern(struct subset *ss, uint32_t *state)
 {
 	const uint32_t *key = ss->key.items;
 	size_t len = ss->key.len;
-	uint32_t h = hash_key(key, len) & ss->table_mask;
+	uint32_t h = hash_key(ss, key) & ss->table_mask;
 	uint32_t off;
 
 	while (ss->table[h]) {
 		uint32_t s = ss->table[h] - 1;
 		const uint32_t *other = ss->pool.items + ss->key_off.items[s];
 
-		if (key_len(ss, other) == len && !memcmp(other, key, len * sizeof(*key))) {
+		if (is_current(ss, other)) {
 			*state = s;
 			return 0;
 		}
@@ -134,18 +154,19 @@ static int push(struct subset *ss, uint32_t s)
 
 /*
  * The state for the epsilon closure of seeds: byte states in the key, and
- * the regexes whose NFA_MATCH is reachable if the input ends here (also
- * through NFA_END, which blocks everything else).
+ * the regexes whose NFA_MATCH is reachable if the input ends here. A path
+ * to a match may cross NFA_END (which blocks everything else): the first
+ * walk notes where such crossings lead, the second goes on from there.
  */
 static int closure(struct subset *ss, const uint32_t *seeds, size_t n_seeds, bool at_start,
 		   uint32_t *state)
 {
 	const struct nfa_state *st = ss->nfa->vec.items;
-	uint32_t *acc;
 	int err = 0;
 
 	ss->key.len = 0;
 	ss->ends.len = 0;
+	memset(ss->acc, 0, 2 * ss->words * sizeof(*ss->acc));
 	if (vec_push(ss->scratch, &ss->key, 0))
 		return -ENOMEM;
 	ss->stack.len = 0;
@@ -158,6 +179,7 @@ static int closure(struct subset *ss, const uint32_t *seeds, size_t n_seeds, boo
 		if (ss->mark[s] == ss->epoch)
 			continue;
 		ss->mark[s] = ss->epoch;
+		ss->steps++;
 		switch (st[s].kind) {
 		case NFA_BYTE:
 			err = vec_push(ss->scratch, &ss->key, s);
@@ -175,31 +197,24 @@ static int closure(struct subset *ss, const uint32_t *seeds, size_t n_seeds, boo
 			err = vec_push(ss->scratch, &ss->ends, st[s].out);
 			break;
 		case NFA_MATCH:
+			ss->acc[st[s].out / 32] |= 1u << (st[s].out % 32);
+			break;
 		case NFA_FAIL:
 			break;
 		}
 	}
-	if (err)
-		return -ENOMEM;
-	ss->key.items[0] = ss->key.len - 1;
-	qsort(ss->key.items + 1, ss->key.len - 1, sizeof(uint32_t), uint32_cmp);
-	for (uint32_t w = 0; w < 2 * ss->words; w++) {
-		if (vec_push(ss->scratch, &ss->key, 0))
-			return -ENOMEM;
-	}
-	acc = ss->key.items + 1 + ss->key.items[0];
-
-	/* second walk: from every state, what matches if the input ends */
+	/* second walk: only what lies beyond an NFA_END, at the end of input
+	 * (its own marks: intern() reads the first walk's) */
 	ss->stack.len = 0;
-	for (size_t i = 0; i < n_seeds && !err; i++)
-		err = push(ss, seeds[i]);
-	ss->epoch++;
+	for (size_t i = 0; i < ss->ends.len && !err; i++)
+		err = push(ss, ss->ends.items[i]);
 	while (ss->stack.len && !err) {
 		uint32_t s = ss->stack.items[--ss->stack.len];
 
-		if (ss->mark[s] == ss->epoch)
+		if (ss->mark_end[s] == ss->epoch)
 			continue;
-		ss->mark[s] = ss->epoch;
+		ss->mark_end[s] = ss->epoch;
+		ss->steps++;
 		switch (st[s].kind) {
 		case NFA_SPLIT:
 			err = push(ss, st[s].out1) ?: push(ss, st[s].out);
@@ -212,7 +227,7 @@ static int closure(struct subset *ss, const uint32_t *seeds, size_t n_seeds, boo
 			err = at_start ? push(ss, st[s].out) : 0;
 			break;
 		case NFA_MATCH:
-			acc[st[s].out / 32] |= 1u << (st[s].out % 32);
+			ss->acc[st[s].out / 32] |= 1u << (st[s].out % 32);
 			break;
 		case NFA_BYTE:
 		case NFA_FAIL:
@@ -221,6 +236,13 @@ static int closure(struct subset *ss, const uint32_t *seeds, size_t n_seeds, boo
 	}
 	if (err)
 		return -ENOMEM;
+	if (ss->steps > ss->max_steps)
+		return -ETIME;
+	ss->key.items[0] = ss->key.len - 1;
+	for (uint32_t w = 0; w < 2 * ss->words; w++) {
+		if (vec_push(ss->scratch, &ss->key, ss->acc[w]))
+			return -ENOMEM;
+	}
 	return intern(ss, state);
 }
 
@@ -290,14 +312,16 @@ static int bucket(struct subset *ss, uint32_t state)
 }
 
 int dfa_subset(struct arena *scratch, const struct nfa *nfa, uint32_t n_regexes,
-	       uint32_t max_states, struct dfa_raw *out, struct regex_error *err)
+	       const struct dfa_limits *limits, struct dfa_raw *out, struct regex_error *err)
 {
 	struct subset ss = {
 		.scratch = scratch,
 		.nfa = nfa,
 		.words = n_regexes ? (n_regexes + 63) / 64 : 1,
-		.max_states = max_states,
+		.max_states = limits->max_dfa_states,
+		.max_steps = limits->max_steps,
 	};
+	uint32_t max_states = limits->max_dfa_states;
 	uint32_t state;
 	int rc;
 
@@ -305,7 +329,9 @@ int dfa_subset(struct arena *scratch, const struct nfa *nfa, uint32_t n_regexes,
 	ss.table_mask = 63;
 	ss.table = arena_calloc(scratch, ss.table_mask + 1, sizeof(*ss.table));
 	ss.mark = arena_calloc(scratch, nfa->vec.len ? nfa->vec.len : 1, sizeof(*ss.mark));
-	if (!ss.table || !ss.mark)
+	ss.mark_end = arena_calloc(scratch, nfa->vec.len ? nfa->vec.len : 1, sizeof(*ss.mark));
+	ss.acc = arena_calloc(scratch, 2 * ss.words, sizeof(*ss.acc));
+	if (!ss.table || !ss.mark || !ss.mark_end || !ss.acc)
 		goto nomem;
 
 	/* state 0: the empty set, the dead state */
@@ -316,7 +342,7 @@ int dfa_subset(struct arena *scratch, const struct nfa *nfa, uint32_t n_regexes,
 		if (vec_push(scratch, &ss.key, 0))
 			goto nomem;
 	}
-	rc = max_states ? intern(&ss, &state) : -E2BIG;
+	rc = intern(&ss, &state);
 	rc = rc ?: closure(&ss, &nfa->start, 1, true, &out->start);
 
 	for (uint32_t s = 0; !rc && s < n_states(&ss); s++) {
@@ -344,6 +370,13 @@ int dfa_subset(struct arena *scratch, const struct nfa *nfa, uint32_t n_regexes,
 				 "regex too complex: DFA needs more than %u states (limit)",
 				 max_states);
 		return rc;
+	}
+	if (rc == -ETIME) {
+		regex_error_setf(err, -E2BIG, n_regexes == 1 ? 0 : -1,
+				 "regex too complex: DFA construction needs more than %llu steps "
+				 "(limit)",
+				 (unsigned long long)ss.max_steps);
+		return -E2BIG;
 	}
 	if (rc)
 		goto nomem;
@@ -375,7 +408,8 @@ nomem:
 int dfa_build(struct arena *arena, const struct regex_ast *const *res, size_t n,
 	      const struct dfa_limits *limits, struct dfa **out, struct regex_error *err)
 {
-	struct dfa_limits lim = {DFA_DEFAULT_MAX_NFA_STATES, DFA_DEFAULT_MAX_DFA_STATES};
+	struct dfa_limits lim = {DFA_DEFAULT_MAX_NFA_STATES, DFA_DEFAULT_MAX_DFA_STATES,
+				 DFA_DEFAULT_MAX_STEPS};
 	struct regex_error scratch_err;
 	struct arena *scratch;
 	struct dfa_raw raw;
@@ -386,8 +420,15 @@ int dfa_build(struct arena *arena, const struct regex_ast *const *res, size_t n,
 		err = &scratch_err;
 	memset(err, 0, sizeof(*err));
 	err->index = -1;
-	if (limits)
+	if (limits) {
 		lim = *limits;
+		if (!lim.max_nfa_states)
+			lim.max_nfa_states = DFA_DEFAULT_MAX_NFA_STATES;
+		if (!lim.max_dfa_states)
+			lim.max_dfa_states = DFA_DEFAULT_MAX_DFA_STATES;
+		if (!lim.max_steps)
+			lim.max_steps = DFA_DEFAULT_MAX_STEPS;
+	}
 	if (n > UINT32_MAX / 2) {
 		regex_error_setf(err, -E2BIG, -1, "too many regexes");
 		return -E2BIG;
@@ -399,7 +440,7 @@ int dfa_build(struct arena *arena, const struct regex_ast *const *res, size_t n,
 		return -ENOMEM;
 	}
 	rc = nfa_build(scratch, res, n, lim.max_nfa_states, &nfa, err);
-	rc = rc ?: dfa_subset(scratch, &nfa, n, lim.max_dfa_states, &raw, err);
+	rc = rc ?: dfa_subset(scratch, &nfa, n, &lim, &raw, err);
 	if (!rc) {
 		rc = dfa_minimize(scratch, arena, &raw, n, out);
 		if (rc)

@@ -236,7 +236,7 @@ struct dfa_raw {
 };
 
 int dfa_subset(struct arena *scratch, const struct nfa *nfa, uint32_t n_regexes,
-	       uint32_t max_states, struct dfa_raw *out, struct regex_error *err);
+	       const struct dfa_limits *limits, struct dfa_raw *out, struct regex_error *err);
 
 /* Hopcroft, then the canonical form of struct dfa, allocated in arena. */
 int dfa_minimize(struct arena *scratch, struct arena *arena, const struct dfa_raw *raw,

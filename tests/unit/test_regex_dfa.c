@@ -590,6 +590,18 @@ static void test_limits(void **state)
 			    "regexes too complex together: 1603 NFA states > limit 1500");
 	assert_ptr_equal(d, (struct dfa *)0x1);
 
+	/* big closures in many states: bounded work, not bounded states */
+	{
+		struct dfa_limits steps = {.max_steps = 1000000};
+		const char *p = "(x*y*z*){300}";
+
+		assert_int_equal(regex_compile(arena, p, strlen(p), 0, &steps, &d, &err), -E2BIG);
+		assert_string_equal(err.message, "regex too complex: DFA construction needs more than "
+						 "1000000 steps (limit)");
+		assert_int_equal(regex_compile(arena, p, strlen(p), 0, NULL, &d, &err), 0);
+		assert_int_equal(d->n_states, 901);
+	}
+
 	/* caller's limits */
 	assert_int_equal(regex_compile(arena, "abcdef", 6, 0, &tiny, &d, &err), -E2BIG);
 	assert_non_null(strstr(err.message, "more than 5 states"));
