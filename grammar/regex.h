@@ -174,8 +174,10 @@ struct dfa_limits {
  *                  dfa_build()'s order), 64 regexes per word; sets numbered
  *                  by first appearance in state order, set 0 is empty.
  *   flags[s]       DFA_STATE_SINK: every byte stays in s, so the walk can
- *                  stop there (the dead state and e.g. the state after the
- *                  prefix of /public/.* when \C or (?s) made it total).
+ *                  stop there: the dead state, and accepting states such as
+ *                  the one after /public/ in /public/\C*. (Not after
+ *                  /public/ in /public/.*: a later invalid UTF-8 byte still
+ *                  fails the match.)
  *
  * Walk: s = start; for each byte b: s = next[s * n_classes + class_of[b]];
  * then accept_of[s] says which regexes matched the whole input.

@@ -5,6 +5,14 @@
  * recorded in the parse context with the span of the construct, never
  * printed. The semantic actions live in regex_build.c.
  *
+ *   regex := alt
+ *   alt   := seq ('|' seq)*
+ *   seq   := (atom | repetition | flag group)*    a repetition applies to
+ *            the atom before it (a** and *a are errors, as in RE2)
+ *   atom  := char | . | ^ | $ | \A | \z | \C | \d \w \s \D \W \S | class | group
+ *   class := ('[' | '[^') (char | char '-' char | [:name:] | \d...)* ']'
+ *   group := ('(' | '(?:' | '(?P<name>' | '(?<name>' | '(?flags:') alt ')'
+ *
  * Flags scope as in RE2: (?i) applies from where it stands to the end of
  * the enclosing group (across `|`), (?i:re) to re. Actions run in source
  * order, so the flags in effect when a literal or class is reduced are the

@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 			re2_shim_free(re);
 		arena_free(arena);
 	}
-	printf("re2_diff: %lu patterns (%lu accepted by both, %lu of them not compared for mixed "
+	printf("SUMMARY re2: %lu patterns (%lu accepted by both, %lu of them not compared for mixed "
 	       "case folding; %lu rejected by both, %lu unsupported by polc), %lu strings, %lu "
 	       "failures\n",
 	       st.patterns, st.both_ok, st.mixed_fold, st.both_bad, st.unsupported, st.strings,

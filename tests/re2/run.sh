@@ -13,7 +13,7 @@ SEED=${3:-0x5eed5eed}
 cd "$(dirname "$0")/../.."
 
 if [[ ! -f /usr/include/re2/re2.h ]]; then
-	echo "re2: skipped (libre2-dev not installed)"
+	echo "SUMMARY re2: skipped (libre2-dev not installed)"
 	exit 0
 fi
 SAN=()
