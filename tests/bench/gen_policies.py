@@ -10,7 +10,9 @@ between sizes is only how many rules there are.
 
   0  ingress from pods app=app-K in namespaces team=T, TCP port P
   1  ingress from ipBlock 10.A.B.0/24 except 10.A.B.128/28, TCP 2000-2100
-  2  ingress from ipBlock 172.(16+A).0.0/16, UDP port P
+  2  ingress from ipBlock 172.(16+A).B.0/24, UDP port P; the first 16
+     of them also from the /16 around it (a wide prefix expands to every
+     class nested in it, so real sets have few: so does this one)
   3  ingress from a /32 (203.0.113-ish), SCTP port P
   4  ingress from pods app=app-K (same namespace), TCP range P..P+9
 
@@ -100,9 +102,10 @@ def rule(i):
     - {{protocol: TCP, port: 2000, endPort: 2100}}
 """
     if kind == 2:
+        wide = f"""
+    - ipBlock: {{cidr: 172.{16 + i // 5 % 16}.0.0/16}}""" if i < 80 else ""
         return f"""  - from:
-    - ipBlock: {{cidr: 172.{16 + a % 16}.{b}.0/24}}
-    - ipBlock: {{cidr: 172.{16 + a % 16}.0.0/16}}
+    - ipBlock: {{cidr: 172.{16 + a % 16}.{b}.0/24}}{wide}
     ports:
     - {{protocol: UDP, port: {port}}}
 """
