@@ -136,6 +136,57 @@ struct ir_peer {
 #define IR_PROTO_SCTP 132
 
 /*
+ * L7 HTTP rules of one Cilium toPorts item (rules.http), shared by every
+ * port of that item. A request is allowed on such a port when any rule
+ * of any toPorts item that covers the peer and port matches it; a port
+ * without L7 rules allows every request, and wins over the L7 rules of
+ * other items (Cilium's wildcarding of L3/L4-only rules into L7 filters).
+ *
+ * Each field as Cilium's proxy matches it: method, path (the whole
+ * request target, query string included) and host are RE2 regexes
+ * matched in full; NULL means any value, and absent. A header
+ * constraint is a header name (case-insensitive) that must be present,
+ * with an exact value when value is not NULL (a header repeated in the
+ * request is matched as its values joined with ",", as Envoy does).
+ * Regexes stay text here; the passes compile them (grammar/regex.h),
+ * and their positions point diagnostics at the YAML scalar.
+ */
+struct ir_http_header {
+	const char *name;  /* as written */
+	const char *value; /* NULL: presence only */
+	struct src_loc loc;
+	const char *path;  /* e.g. ...rules.http[0].headers[1] */
+};
+
+/* Where a regex came from: its scalar, and how to map a regex column into it. */
+struct ir_regex_src {
+	const char *text;  /* NULL: the field is absent (matches anything) */
+	struct src_loc loc; /* the scalar */
+	const char *path;
+	/* Source column of each byte of text (frontend/yaml_pos.h); NULL: only loc is known. */
+	const uint32_t *cols;
+	uint32_t n_cols;
+};
+
+struct ir_http_rule {
+	uint32_t id; /* dense over the program in rule order, numbered by the passes */
+	struct ir_regex_src method, path, host;
+	struct ir_http_header *headers;
+	size_t n_headers;
+	struct src_loc loc;
+	const char *yaml_path; /* ...toPorts[0].rules.http[1] */
+	/* A constraint no request can meet (a header name that is not a token, as Cilium reads it). */
+	bool never;
+};
+
+struct ir_l7 {
+	struct ir_http_rule *http; /* n_http >= 1: `http: []` is no L7 rule at all */
+	size_t n_http;
+	struct src_loc loc; /* the rules: key */
+	const char *path;
+};
+
+/*
  * One protocol and port range. A rule's ports are a union; a rule with
  * no ports matches every protocol (ICMP included) and every port. Front
  * ends expand Cilium's protocol ANY into TCP, UDP and SCTP. For ICMP and
@@ -148,6 +199,7 @@ struct ir_port {
 	const char *name; /* named port, resolved per pod by the passes; lo, hi unused */
 	struct src_loc loc;
 	const char *path;
+	const struct ir_l7 *l7; /* NULL: every request (no L7 rules); TCP only */
 };
 
 /* Every port of its protocol? (ICMP types have no wildcard form.) */
