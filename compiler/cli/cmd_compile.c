@@ -11,7 +11,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: polc compile [-o ARTIFACT] [--emit-c DIR] [--dump=ir|dp|c[,...]] INPUT...\n"
+		"usage: polc compile [-o ARTIFACT] [--emit-c DIR] [--dump=ir|dp|dfa|c[,...]] INPUT...\n"
 		"\n"
 		"INPUT is a YAML or JSON file, or a directory (searched for *.yaml, *.yml,\n"
 		"*.json). Policies (NetworkPolicy, CiliumNetworkPolicy,\n"
@@ -21,7 +21,7 @@ static void usage(FILE *out)
 		"  -o, --output FILE   artifact to write (default: policy.polc)\n"
 		"      --emit-c DIR    also keep the generated BPF C and its build script in DIR\n"
 		"      --dump=STAGES   print stages to stdout: ir (policy IR), dp (datapath IR),\n"
-		"                      c (generated header)\n"
+		"                      dfa (the L7 HTTP rule sets and their DFAs), c (generated header)\n"
 		"      --format FMT    diagnostics as text (default), json, sarif or github\n"
 		"      --no-color      plain diagnostics\n");
 }
@@ -37,6 +37,8 @@ static int parse_dumps(const char *arg, unsigned *dumps)
 			*dumps |= COMPILE_DUMP_IR;
 		else if (strcmp(tok, "dp") == 0)
 			*dumps |= COMPILE_DUMP_DP;
+		else if (strcmp(tok, "dfa") == 0)
+			*dumps |= COMPILE_DUMP_DFA;
 		else if (strcmp(tok, "c") == 0)
 			*dumps |= COMPILE_DUMP_C;
 		else
@@ -96,7 +98,7 @@ int cmd_compile(int argc, char **argv)
 			break;
 		case 'D':
 			if (parse_dumps(optarg, &opts.dumps) != 0) {
-				fprintf(stderr, "polc compile: --dump takes ir, dp or c, comma separated\n");
+				fprintf(stderr, "polc compile: --dump takes ir, dp, dfa or c, comma separated\n");
 				return EXIT_USAGE;
 			}
 			break;

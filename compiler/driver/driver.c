@@ -78,6 +78,11 @@ static void dump_dp(struct compilation *c, struct strbuf *sb)
 	ir_dump_datapath(sb, &c->dp, &c->prog);
 }
 
+static void dump_dfa(struct compilation *c, struct strbuf *sb)
+{
+	ir_dump_http_sets(sb, &c->dp, &c->sources);
+}
+
 /* An error status from a stage's return code: -EINVAL means "diagnosed". */
 static int stage_status(struct compilation *c, int err, const char *stage)
 {
@@ -127,6 +132,8 @@ static int resolve(struct compilation *c)
 		err = pass_cidr_classes(&ctx);
 	if (!err)
 		err = pass_entries(&ctx);
+	if (!err)
+		err = pass_l7(&ctx);
 	return stage_status(c, err, "resolving policies");
 }
 
@@ -221,6 +228,7 @@ int polc_compile(const struct compile_options *opts)
 	}
 	if (status == COMPILE_OK) {
 		dump(&c, COMPILE_DUMP_DP, dump_dp);
+		dump(&c, COMPILE_DUMP_DFA, dump_dfa);
 		if (opts->output || opts->emit_c_dir || (opts->dumps & COMPILE_DUMP_C))
 			status = generate(&c);
 	}

@@ -3,7 +3,7 @@
  * The compiler driver: the whole pipeline in one function, in order.
  *
  *   read inputs -> front ends (YAML -> policy IR) -> canonical order ->
- *   passes (policy IR -> datapath IR) -> codegen (polc_gen.h) -> clang
+ *   passes (policy IR -> datapath IR, L7 rule sets -> DFAs) -> codegen (polc_gen.h) -> clang
  *   -> artifact
  *
  * Every stage can be dumped; diagnostics from every stage are printed
@@ -21,6 +21,7 @@ enum compile_dump {
 	COMPILE_DUMP_IR = 1u << 0, /* the policy IR after the front ends */
 	COMPILE_DUMP_DP = 1u << 1, /* the datapath IR after the passes */
 	COMPILE_DUMP_C = 1u << 2,  /* the generated header */
+	COMPILE_DUMP_DFA = 1u << 3, /* the L7 HTTP rule sets and their DFAs */
 };
 
 /* Exit statuses of the CLI contract. */

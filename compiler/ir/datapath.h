@@ -19,6 +19,8 @@
 
 #include "ir.h"
 
+struct dfa;
+
 /* A label set: the unit of policy, as a Cilium security identity. */
 struct dp_identity {
 	uint32_t id;
@@ -46,6 +48,7 @@ struct dp_port {
 	uint8_t proto; /* 0: every protocol */
 	uint16_t lo, hi; /* 0, 0: every port of proto */
 	const char *dst_name; /* egress named port, resolved per destination */
+	const struct ir_l7 *l7; /* the port's L7 rules, NULL: none */
 };
 
 struct dp_applied_rule {
@@ -82,6 +85,59 @@ struct dp_policy_entry {
 	struct polc_policy_value value;
 };
 
+/*
+ * L7 HTTP rule sets (passes/l7.c): the HTTP rules that apply to one
+ * (policy, peer, port) key, unioned over every rule that covers it, and
+ * the DFAs that decide them in one walk per request field. A policy
+ * entry's value.l7 is the set's id. Bit i of every accept mask is
+ * rules[i]; a NULL DFA means that no rule of the set constrains the
+ * field (every value, and an absent field, matches).
+ */
+#define DP_HTTP_MAX_RULES 64       /* bits of a rule mask */
+#define DP_HTTP_MAX_NAMES 16       /* header names a set constrains */
+#define DP_HTTP_MAX_CONSTRAINTS 64 /* distinct (name, value) constraints of a set */
+
+/* Header names the parser must recognise whatever the rules say: bits of the name DFA's accept sets. */
+enum dp_http_special_name {
+	DP_HTTP_NAME_CONTENT_LENGTH = 0,
+	DP_HTTP_NAME_TRANSFER_ENCODING = 1,
+	DP_HTTP_NAME_HOST = 2,
+	DP_HTTP_NAME_UPGRADE = 3,
+	DP_HTTP_NAME_FIRST_RULE = 4, /* constrained names: bit 4 + index */
+};
+
+struct dp_http_constraint {
+	uint32_t name;     /* index into names */
+	const char *value; /* NULL: presence */
+	uint64_t rules;    /* rules that need it */
+};
+
+struct dp_http_set {
+	uint32_t id; /* 1-based: polc_policy_value.l7 */
+	const struct ir_http_rule **rules;
+	uint32_t *rule_ids; /* the ir_rule of each, reported for its requests */
+	size_t n_rules;
+	const struct dfa *method, *path, *host;
+	uint64_t host_optional; /* rules that accept a request without Host */
+	const struct dfa *names; /* special names, then names[] (ASCII case folded) */
+	const char **names_lc;
+	size_t n_names;
+	const struct dfa *values; /* exact values of the constraints that have one; NULL: none */
+	struct dp_http_constraint *cons;
+	size_t n_cons;
+};
+
+/*
+ * A packet whose identity and CIDR class both hit L7 entries gets the
+ * union of both sets: one entry per (identity set, CIDR set) pair that
+ * the ipcache can produce. A pair missing at run time (an endpoint added
+ * since) denies every request: fail closed.
+ */
+struct dp_http_union {
+	uint16_t a, b; /* identity column's set, CIDR column's set */
+	uint16_t u;    /* their union */
+};
+
 struct dp_features {
 	bool probe_cidr;
 	bool probe_peer_any;
@@ -91,6 +147,7 @@ struct dp_features {
 	bool probe_proto_any;
 	bool have_deny;
 	bool have_audit;
+	bool have_l7_http; /* some entry has an L7 HTTP rule set */
 	uint8_t v4_prefixlens[33]; /* in use, longest first */
 	size_t n_v4_prefixlens;
 	uint8_t v6_prefixlens[129];
@@ -110,6 +167,8 @@ struct ir_datapath {
 	VEC(struct dp_cidr_class) cidr_classes;  /* sorted by id */
 	VEC(struct dp_ipcache_entry) ipcache;    /* sorted by key bytes */
 	VEC(struct dp_policy_entry) entries;     /* sorted by key bytes */
+	VEC(struct dp_http_set *) http_sets;     /* sorted by id */
+	VEC(struct dp_http_union) http_unions;   /* sorted by (a, b) */
 	struct dp_port_classes *ports;
 	struct dp_features features;
 	/* Identity of each pod, by index in ir_program.pods. */

@@ -2,6 +2,9 @@
 #include "dump.h"
 
 #include <inttypes.h>
+#include <string.h>
+
+#include "grammar/regex.h"
 
 static const char *op_name(enum ir_sel_op op)
 {
@@ -79,6 +82,50 @@ void ir_dump_port(struct strbuf *out, const struct ir_port *port)
 		strbuf_printf(out, "%u-%u", port->lo, port->hi);
 }
 
+static void dump_http_rule(struct strbuf *out, const char *indent, const struct ir_http_rule *h)
+{
+	strbuf_printf(out, "%shttp", indent);
+	if (h->method.text)
+		strbuf_printf(out, " method=\"%s\"", h->method.text);
+	if (h->path.text)
+		strbuf_printf(out, " path=\"%s\"", h->path.text);
+	if (h->host.text)
+		strbuf_printf(out, " host=\"%s\"", h->host.text);
+	for (size_t i = 0; i < h->n_headers; i++) {
+		strbuf_printf(out, " header=%s", h->headers[i].name);
+		if (h->headers[i].value)
+			strbuf_printf(out, ":\"%s\"", h->headers[i].value);
+	}
+	if (!h->method.text && !h->path.text && !h->host.text && !h->n_headers)
+		strbuf_puts(out, " (any request)");
+	if (h->never)
+		strbuf_puts(out, " (matches nothing)");
+	strbuf_putc(out, '\n');
+}
+
+/* The L7 rules of a rule's ports, once per toPorts item. */
+static void dump_rule_l7(struct strbuf *out, const struct ir_rule *rule)
+{
+	for (size_t k = 0; k < rule->n_ports; k++) {
+		const struct ir_l7 *l7 = rule->ports[k].l7;
+		bool seen = false;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = rule->ports[j].l7 == l7;
+		if (!l7 || seen)
+			continue;
+		strbuf_puts(out, "    l7 on");
+		for (size_t j = k; j < rule->n_ports; j++) {
+			if (rule->ports[j].l7 != l7)
+				continue;
+			strbuf_putc(out, ' ');
+			ir_dump_port(out, &rule->ports[j]);
+		}
+		strbuf_putc(out, '\n');
+		for (size_t i = 0; i < l7->n_http; i++)
+			dump_http_rule(out, "      ", &l7->http[i]);
+	}
+}
+
 void ir_dump_program(struct strbuf *out, const struct ir_program *prog, const struct source_set *sources)
 {
 	strbuf_printf(out, "# policy IR: %zu policies, %zu rules, %zu namespaces, %zu pods, %zu nodes\n",
@@ -110,6 +157,7 @@ void ir_dump_program(struct strbuf *out, const struct ir_program *prog, const st
 				ir_dump_port(out, &rule->ports[k]);
 			}
 			strbuf_puts(out, rule->n_ports ? "\n" : " (all)\n");
+			dump_rule_l7(out, rule);
 		}
 	}
 	for (size_t i = 0; i < prog->namespaces.len; i++) {
@@ -242,7 +290,59 @@ void ir_dump_datapath(struct strbuf *out, const struct ir_datapath *dp, const st
 		else
 			strbuf_printf(out, " proto=%s port=any", ir_proto_name(e->key.proto));
 		const struct ir_rule *rule = e->value.rule < prog->rules.len ? prog->rules.items[e->value.rule] : NULL;
-		strbuf_printf(out, " -> %s rule=%u%s%s\n", e->value.action == POLC_ACT_DENY ? "deny" : "allow",
-			      e->value.rule, rule && rule->path ? " " : "", rule && rule->path ? rule->path : "");
+		strbuf_printf(out, " -> %s rule=%u", e->value.action == POLC_ACT_DENY ? "deny" : "allow", e->value.rule);
+		if (e->value.l7)
+			strbuf_printf(out, " http=%u", e->value.l7);
+		strbuf_printf(out, "%s%s\n", rule && rule->path ? " " : "", rule && rule->path ? rule->path : "");
+	}
+	for (size_t i = 0; i < dp->http_unions.len; i++) {
+		const struct dp_http_union *u = &dp->http_unions.items[i];
+		strbuf_printf(out, "http-union %u+%u -> %u\n", u->a, u->b, u->u);
+	}
+}
+
+static void dump_dfa_field(struct strbuf *out, const char *name, const struct dfa *dfa)
+{
+	if (!dfa) {
+		strbuf_printf(out, "  %s: any\n", name);
+		return;
+	}
+	strbuf_printf(out, "  %s:\n", name);
+	struct strbuf sb = STRBUF_INIT;
+	dfa_dump(dfa, &sb);
+	/* Indent the DFA's own lines under the field. */
+	const char *p = sb.data ? sb.data : "";
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		strbuf_printf(out, "    %.*s\n", (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+	strbuf_free(&sb);
+}
+
+void ir_dump_http_sets(struct strbuf *out, const struct ir_datapath *dp, const struct source_set *sources)
+{
+	strbuf_printf(out, "# L7 HTTP rule sets: %zu\n", dp->http_sets.len);
+	for (size_t i = 0; i < dp->http_sets.len; i++) {
+		const struct dp_http_set *s = dp->http_sets.items[i];
+		strbuf_printf(out, "http-set %u: %zu rules\n", s->id, s->n_rules);
+		for (size_t r = 0; r < s->n_rules; r++) {
+			const struct ir_http_rule *h = s->rules[r];
+			strbuf_printf(out, "  bit %zu: rule %u  # %s:%u %s\n", r, s->rule_ids[r],
+				      source_name(sources, h->loc.file), h->loc.line, h->yaml_path ? h->yaml_path : "");
+			dump_http_rule(out, "    ", h);
+		}
+		for (size_t c = 0; c < s->n_cons; c++)
+			strbuf_printf(out, "  constraint %zu: header %s %s%s%s rules=0x%" PRIx64 "\n", c,
+				      s->names_lc[s->cons[c].name], s->cons[c].value ? "= \"" : "present",
+				      s->cons[c].value ? s->cons[c].value : "", s->cons[c].value ? "\"" : "",
+				      s->cons[c].rules);
+		dump_dfa_field(out, "method", s->method);
+		dump_dfa_field(out, "path", s->path);
+		dump_dfa_field(out, "host", s->host);
+		dump_dfa_field(out, "header names", s->names);
+		if (s->values)
+			dump_dfa_field(out, "header values", s->values);
 	}
 }

@@ -3,6 +3,7 @@
  * Readable, deterministic dumps of each stage (polc compile --dump=...):
  *   ir    the policy IR: policies, rules, peers, ports, with positions
  *   dp    the datapath IR: identities, endpoints, policies, classes, entries
+ *   dfa   the L7 HTTP rule sets: their rules and DFAs
  */
 #ifndef POLC_IR_DUMP_H
 #define POLC_IR_DUMP_H
@@ -14,6 +15,7 @@
 
 void ir_dump_program(struct strbuf *out, const struct ir_program *prog, const struct source_set *sources);
 void ir_dump_datapath(struct strbuf *out, const struct ir_datapath *dp, const struct ir_program *prog);
+void ir_dump_http_sets(struct strbuf *out, const struct ir_datapath *dp, const struct source_set *sources);
 void ir_dump_selector(struct strbuf *out, const struct ir_selector *sel);
 void ir_dump_peer(struct strbuf *out, const struct ir_peer *peer);
 void ir_dump_port(struct strbuf *out, const struct ir_port *port);

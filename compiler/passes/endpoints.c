@@ -56,7 +56,7 @@ static int apply_rule(struct pass_ctx *ctx, const struct ir_pod *pod, const stru
 		return -ENOMEM;
 	for (size_t i = 0; i < rule->n_ports; i++) {
 		const struct ir_port *p = &rule->ports[i];
-		struct dp_port dpp = {.proto = p->proto, .lo = p->lo, .hi = p->hi};
+		struct dp_port dpp = {.proto = p->proto, .lo = p->lo, .hi = p->hi, .l7 = p->l7};
 		if (p->name) {
 			if (rule->dir == IR_EGRESS) {
 				dpp.dst_name = p->name;
@@ -106,7 +106,7 @@ static bool applied_equal(const struct dp_policy *pol, enum ir_dir dir, const st
 			return false;
 		for (size_t j = 0; j < a->n_ports; j++) {
 			const struct dp_port *x = &a->ports[j], *y = &b->ports[j];
-			if (x->proto != y->proto || x->lo != y->lo || x->hi != y->hi ||
+			if (x->proto != y->proto || x->lo != y->lo || x->hi != y->hi || x->l7 != y->l7 ||
 			    (x->dst_name == NULL) != (y->dst_name == NULL) ||
 			    (x->dst_name && strcmp(x->dst_name, y->dst_name) != 0))
 				return false;

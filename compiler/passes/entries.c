@@ -118,6 +118,7 @@ struct port_key {
 	uint8_t proto;
 	uint8_t kind; /* POLC_PORT_* */
 	uint16_t port;
+	const struct ir_l7 *l7; /* the port's L7 rules (passes/l7.c) */
 };
 
 static int emit(struct entry_sink *s, uint32_t peer, struct port_key pk)
@@ -135,6 +136,8 @@ static int emit(struct entry_sink *s, uint32_t peer, struct port_key pk)
 		return -ENOMEM;
 	struct polc_policy_value *v = slot;
 	s->per_rule[s->rule->id]++;
+	if (s->action == POLC_ACT_ALLOW && l7_contribute(s->ctx, &key, pk.l7, s->rule->id))
+		return -ENOMEM;
 	if (inserted || (s->action == POLC_ACT_DENY && v->action != POLC_ACT_DENY) ||
 	    (s->action == v->action && s->rule->id < v->rule)) {
 		v->rule = s->rule->id;
@@ -149,7 +152,7 @@ typedef VEC(uint32_t) peer_key_vec;
 static int port_keys_of(struct pass_ctx *ctx, const struct dp_applied_rule *ar, port_key_vec *out)
 {
 	if (ar->n_ports == 0)
-		return vec_push(ctx->arena, out, (struct port_key){0, POLC_PORT_ANY, 0});
+		return vec_push(ctx->arena, out, (struct port_key){0, POLC_PORT_ANY, 0, NULL});
 	uint16_t *cls = NULL;
 	size_t n_cls = 0, cap = 0;
 	for (size_t i = 0; i < ar->n_ports; i++) {
@@ -158,12 +161,12 @@ static int port_keys_of(struct pass_ctx *ctx, const struct dp_applied_rule *ar, 
 			continue;
 		int slot = port_slot(p->proto);
 		if (slot < 0 || ir_port_is_wildcard(p->proto, p->lo, p->hi)) {
-			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_ANY, 0}))
+			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_ANY, 0, p->l7}))
 				return -ENOMEM;
 			continue;
 		}
 		if (p->lo == p->hi) {
-			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_EXACT, p->lo}))
+			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_EXACT, p->lo, p->l7}))
 				return -ENOMEM;
 			continue;
 		}
@@ -172,7 +175,7 @@ static int port_keys_of(struct pass_ctx *ctx, const struct dp_applied_rule *ar, 
 		if (err)
 			return err;
 		for (size_t c = 0; c < n_cls; c++)
-			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_RANGE, cls[c]}))
+			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_RANGE, cls[c], p->l7}))
 				return -ENOMEM;
 	}
 	return 0;
@@ -250,7 +253,7 @@ static int emit_named(struct entry_sink *s, const struct ir_peer *peer, const st
 			const struct ir_named_port *nport = &pod->ports[np];
 			if (nport->proto != port->proto || strcmp(nport->name, port->dst_name) != 0)
 				continue;
-			struct port_key pk = {port->proto, POLC_PORT_EXACT, nport->port};
+			struct port_key pk = {port->proto, POLC_PORT_EXACT, nport->port, port->l7};
 			int err = 0;
 			if (peer->kind == IR_PEER_CIDR) {
 				for (size_t a = 0; !err && a < pod->n_addrs; a++) {

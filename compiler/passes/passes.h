@@ -12,6 +12,8 @@
  *   cidr_classes   CIDR prefixes -> classes; the ipcache
  *   entries        (policy, peer, protocol, port class) -> verdict,
  *                  merged (deny wins); the features codegen keeps
+ *   l7             the L7 HTTP rules of each allow entry, unioned over
+ *                  every entry a packet can hit, as rule sets with DFAs
  *
  * Each returns 0, -EINVAL after reporting diagnostics, or -ENOMEM.
  */
@@ -49,6 +51,7 @@ struct pass_ctx {
 	struct cidr_trie *trie[2]; /* IPv4, IPv6 */
 	struct port_index *port_index; /* intervals of each port slot */
 	struct hashmap peer_sets;  /* const struct ir_peer * -> struct id_set */
+	struct hashmap l7_contrib; /* polc_policy_key -> L7 rules of its allow entries (l7.c) */
 };
 
 int pass_ctx_init(struct pass_ctx *ctx, struct arena *arena, struct diag_sink *diags,
@@ -59,6 +62,7 @@ int pass_endpoints(struct pass_ctx *ctx);
 int pass_port_classes(struct pass_ctx *ctx);
 int pass_cidr_classes(struct pass_ctx *ctx);
 int pass_entries(struct pass_ctx *ctx);
+int pass_l7(struct pass_ctx *ctx);
 
 /* ---- shared helpers ---- */
 
@@ -80,6 +84,13 @@ int port_slot(uint8_t proto);
 /* Classes of ports lo..hi of slot: appended to out (distinct, unsorted). */
 int port_classes_in_range(struct pass_ctx *ctx, int slot, uint16_t lo, uint16_t hi,
 			  uint16_t **out, size_t *n_out, size_t *cap_out);
+
+/*
+ * An allow entry was emitted for key by rule, from a port whose L7 rules
+ * are l7 (NULL: every request). pass_entries reports each; pass_l7 turns
+ * them into rule sets. 0 or -ENOMEM.
+ */
+int l7_contribute(struct pass_ctx *ctx, const struct polc_policy_key *key, const struct ir_l7 *l7, uint32_t rule);
 
 /* Longest endpoint-class prefix containing addr (0: none). */
 uint32_t cidr_endpoint_class(struct pass_ctx *ctx, const struct ir_cidr *addr);
