@@ -32,6 +32,14 @@ struct {
 	__type(value, struct polc_ct_entry);
 } polc_ct SEC(".maps");
 
+/* HTTP state of connections under L7 rules, beside their conntrack entries (same key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, POLC_L7_MAX_ENTRIES);
+	__type(key, struct polc_ct_key);
+	__type(value, struct polc_l7_flow);
+} polc_l7 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, POLC_FRAG_MAX_ENTRIES);

@@ -95,6 +95,7 @@ enum polc_shared_map {
 	POLC_SM_FRAG,
 	POLC_SM_EVENTS,
 	POLC_SM_EV_BUDGET,
+	POLC_SM_L7,
 	POLC_NR_SHARED,
 };
 

@@ -17,6 +17,7 @@
  * Maps shared by all policy generations (pinned once, never replaced):
  *   polc_gen_prog   prog array, slot 0 = the live generation's program
  *   polc_ct         conntrack, survives every swap
+ *   polc_l7         per-connection HTTP state of connections under L7 rules
  *   polc_frag       verdicts of IP datagrams whose later fragments follow
  *   polc_events     ring buffer of verdict events
  *   polc_ev_budget  per-CPU event rate limiter
@@ -33,7 +34,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a struct below changes; the loader refuses mismatches. */
-#define POLC_LAYOUT_VERSION 3
+#define POLC_LAYOUT_VERSION 4
 
 #define POLC_DIR_INGRESS 0
 #define POLC_DIR_EGRESS 1
@@ -165,6 +166,14 @@ struct polc_policy_key {
 /* "No rule": a default verdict. Also out of range of polc_rule_stats. */
 #define POLC_RULE_NONE 0xffffffffu
 
+/*
+ * l7: the HTTP rule set (1-based) that requests on an allowed TCP flow
+ * must match, 0 = every request. A packet hitting several entries is
+ * allowed every request if any allow entry it hits has l7 0; otherwise
+ * the set of the most specific entry of its identity and of its CIDR
+ * class (their union when both have one), else of the peer-any column.
+ * The compiler makes those sets complete (passes/l7.c).
+ */
 struct polc_policy_value {
 	__u32 rule;  /* rule id: index into the artifact's rule table */
 	__u8 action; /* POLC_ACT_* */
@@ -214,7 +223,9 @@ struct polc_ct_entry {
 	__u8 orig_dir;
 	__u8 orig_is_lo; /* the opener is the addr_lo end */
 	__u8 flags;
-	__u8 pad[5];
+	__u8 pad;
+	__u16 l7;        /* HTTP rule set under that revision, 0 = none (state in polc_l7) */
+	__u8 pad2[2];
 };
 
 /* Conntrack lifetimes, as Cilium's defaults. */
@@ -249,6 +260,69 @@ struct polc_frag_value {
 
 #define POLC_FRAG_LIFETIME_NS (2ull * 1000000000ull)
 
+/*
+ * L7 HTTP state of one connection whose requests an HTTP rule set
+ * judges, keyed as its conntrack entry (struct polc_ct_key). Sequence
+ * numbers are the client's (the connection's opener), except srv_nxt
+ * and inj_seq. The judged byte stream is followed in order: next_seq is
+ * the next byte to judge, mode says what it is (a request head, a body,
+ * chunk framing), remaining and aux the counters of that mode.
+ *
+ * Retransmissions: bytes before next_seq that the server acknowledged,
+ * or that lie in [opaque_seq, next_seq) (body bytes, which only count),
+ * pass again. A retransmission starting at chk_seq is judged again from
+ * the saved state chk_* and must reach next_seq in the same state.
+ * Anything else before next_seq fails closed.
+ *
+ * lock is a sequence lock: odd while one CPU writes the rest. Readers
+ * that see it odd or changed drop the segment (the client retransmits).
+ */
+#define POLC_L7_M_SYN 0          /* handshake: no data before the server's SYN-ACK */
+#define POLC_L7_M_HEAD 1         /* a request head starts at next_seq */
+#define POLC_L7_M_BODY 2         /* remaining bytes of a Content-Length body */
+#define POLC_L7_M_CH_SIZE0 3     /* chunked: start of a chunk-size line */
+#define POLC_L7_M_CH_SIZE 4      /* in the hex size (remaining: value so far) */
+#define POLC_L7_M_CH_EXT 5       /* in a chunk extension (aux: its length) */
+#define POLC_L7_M_CH_SIZE_LF 6   /* after the size line's CR */
+#define POLC_L7_M_CH_DATA 7      /* remaining bytes of chunk data */
+#define POLC_L7_M_CH_DATA_CR 8   /* the CR after chunk data */
+#define POLC_L7_M_CH_DATA_LF 9
+#define POLC_L7_M_CH_TRAILER 10  /* start of a trailer line, or the final CRLF */
+#define POLC_L7_M_CH_TLINE 11    /* in a trailer line (aux: its length) */
+#define POLC_L7_M_CH_TLINE_LF 12
+#define POLC_L7_M_CH_END_LF 13   /* the final LF: then the next request */
+#define POLC_L7_M_DENIED 14      /* a request was refused: nothing more reaches the server */
+#define POLC_L7_M_BLIND 15       /* audit mode lost the stream: everything passes, reported */
+
+#define POLC_L7_F_FIN (1u << 0)      /* flags: the client has closed its side (FIN at next_seq - 1) */
+#define POLC_L7_F_ANSWERED (1u << 1) /* flags: DENIED with a 403 to the client (else a reset) */
+#define POLC_L7_F_AUDITED (1u << 2)  /* flags: a refused request passed because of audit mode */
+#define POLC_L7_F_SYNACK (1u << 0)   /* srv_flags: the server's SYN-ACK was seen */
+
+struct polc_l7_flow {
+	__u32 lock;
+	__u32 next_seq;
+	__u64 remaining;
+	__u64 chk_remaining;
+	__u32 chk_seq;
+	__u32 opaque_seq;
+	__u32 aux;
+	__u32 chk_aux;
+	__u32 rule;    /* the rule that allowed the last request */
+	__u32 reqs;    /* requests passed */
+	__u32 inj_seq; /* DENIED: server sequence number of what polc sent the client */
+	/* Written by the server's packets only (no lock). */
+	__u32 srv_ack;  /* highest acknowledgement from the server */
+	__u32 srv_nxt;  /* server sequence number after the last byte it sent */
+	__u32 answered; /* reqs when the server last sent data */
+	__u16 set;      /* HTTP rule set of the revision in the conntrack entry */
+	__u8 mode;      /* POLC_L7_M_* */
+	__u8 chk_mode;
+	__u8 flags;     /* POLC_L7_F_* */
+	__u8 srv_flags;
+	__u8 pad[2];
+};
+
 /* Verdict events, one ring-buffer record each. */
 #define POLC_VERDICT_ALLOW 1
 #define POLC_VERDICT_DROP 2
@@ -262,6 +336,8 @@ struct polc_frag_value {
 #define POLC_REASON_NO_PROGRAM 6  /* no generation loaded */
 #define POLC_REASON_VLAN 7        /* 802.1Q/802.1ad frame: could carry IP past the policy */
 #define POLC_REASON_DEFAULT_ALLOW 8 /* allowed: no policy isolates the endpoint (rule none) */
+#define POLC_REASON_L7 9          /* an HTTP rule allowed a request, or none matched it (rule: the flow's) */
+#define POLC_REASON_L7_MALFORMED 10 /* a request polc cannot judge (unparseable, split, out of order): refused */
 
 struct polc_event {
 	__u64 timestamp_ns;
@@ -310,6 +386,7 @@ struct polc_ev_budget {
 /* Map names (16 bytes max with NUL, the kernel's BPF_OBJ_NAME_LEN). */
 #define POLC_MAP_GEN_PROG "polc_gen_prog"
 #define POLC_MAP_CT "polc_ct"
+#define POLC_MAP_L7 "polc_l7"
 #define POLC_MAP_FRAG "polc_frag"
 #define POLC_MAP_EVENTS "polc_events"
 #define POLC_MAP_EV_BUDGET "polc_ev_budget"
@@ -321,6 +398,7 @@ struct polc_ev_budget {
 
 /* Default sizes of the shared maps. */
 #define POLC_CT_MAX_ENTRIES 262144
+#define POLC_L7_MAX_ENTRIES 65536
 #define POLC_FRAG_MAX_ENTRIES 8192
 #define POLC_EVENTS_BYTES (1u << 20)
 
@@ -332,6 +410,8 @@ _Static_assert(sizeof(struct polc_policy_key) == 12, "policy key layout");
 _Static_assert(sizeof(struct polc_policy_value) == 8, "policy value layout");
 _Static_assert(sizeof(struct polc_ct_key) == 44, "ct key layout");
 _Static_assert(sizeof(struct polc_ct_entry) == 24, "ct entry layout");
+_Static_assert(__builtin_offsetof(struct polc_ct_entry, l7) == 20, "ct entry layout");
+_Static_assert(sizeof(struct polc_l7_flow) == 72, "l7 flow layout");
 _Static_assert(sizeof(struct polc_frag_key) == 44, "frag key layout");
 _Static_assert(sizeof(struct polc_frag_value) == 16, "frag value layout");
 _Static_assert(__builtin_offsetof(struct polc_frag_value, rule) == 12, "frag value layout");
