@@ -175,11 +175,18 @@ static __always_inline void polc_ct_touch(struct polc_ct_entry *e, const struct 
 }
 
 /* A connection that the current revision allows again, possibly for another reason. */
+/* The HTTP rule set a verdict gives a connection: TCP only. */
+static __always_inline __u16 polc_ct_l7(const struct polc_ctx *c, const struct polc_verdict *v)
+{
+	return POLC_GEN_HAVE_L7_HTTP && c->pkt.proto == IPPROTO_TCP ? v->l7 : 0;
+}
+
 static __always_inline void polc_ct_revalidate(struct polc_ct_entry *e, const struct polc_ctx *c,
 					       const struct polc_verdict *v)
 {
 	e->revision = c->revision;
 	e->rule = v->rule;
+	e->l7 = polc_ct_l7(c, v);
 	if (v->verdict == POLC_VERDICT_AUDIT)
 		e->flags |= POLC_CT_F_AUDITED;
 	else
@@ -197,6 +204,7 @@ static __always_inline void polc_ct_create(const struct polc_ct_key *key, bool s
 	e.rule = v->rule;
 	e.orig_dir = c->dir;
 	e.orig_is_lo = src_is_lo;
+	e.l7 = polc_ct_l7(c, v);
 	e.flags = polc_ct_tcp_flags(v->verdict == POLC_VERDICT_AUDIT ? POLC_CT_F_AUDITED : 0, &c->pkt, false);
 	/* On failure the packet still passes: it was allowed, only its replies are judged too. */
 	bpf_map_update_elem(&polc_ct, key, &e, BPF_ANY);

@@ -38,6 +38,14 @@
  *                                            part when they are there; 0: always through
  *                                            bpf_skb_load_bytes() (what a non-linear skb gets;
  *                                            the verdict tests use it to cover that path)
+ *   #define POLC_GEN_HAVE_L7_HTTP      0|1   (default 0) policy entries carry HTTP rule sets:
+ *                                            the tables of http_tables.h follow, and the
+ *                                            request parser's bounds (http_parse.h):
+ *   #define POLC_GEN_HTTP_MAX_HEAD     n     (8192) bytes of a request head
+ *   #define POLC_GEN_HTTP_MAX_LINE     n     (4096) bytes of the request line
+ *   #define POLC_GEN_HTTP_MAX_HEADERS  n     (100) header lines of a request
+ *   #define POLC_GEN_HTTP_MAX_STEPS    n     (64) parse steps per TCP segment (a head, a
+ *                                            body, a 512-byte window each)
  *
  * The program is polc_gen (SEC "tc"). Its maps: the generation's own
  * (maps_gen.h) and the shared ones (maps_shared.h, which the loader
@@ -52,7 +60,8 @@
  *   4. conntrack (conntrack.h): established and reply packets pass; a
  *      connection allowed by an older policy revision is judged again
  *   5. new flow: ipcache (ipcache.h), then policy (policy.h)
- *   6. events for drops and new flows (events.h), rule counters (counters.h)
+ *   6. TCP connections under an HTTP rule set: every request judged (http.h)
+ *   7. events for drops and new flows (events.h), rule counters (counters.h)
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -70,6 +79,9 @@
 #endif
 #ifndef POLC_GEN_DIRECT_READS
 #define POLC_GEN_DIRECT_READS 1
+#endif
+#ifndef POLC_GEN_HAVE_L7_HTTP
+#define POLC_GEN_HAVE_L7_HTTP 0
 #endif
 #if !defined(POLC_GEN_V4_PREFIXLENS) || !defined(POLC_GEN_V4_NR_PREFIXLENS) || \
 	!defined(POLC_GEN_V6_PREFIXLENS) || !defined(POLC_GEN_V6_NR_PREFIXLENS)
@@ -100,11 +112,17 @@ _Static_assert(POLC_GEN_RULES_MAX >= 1 && POLC_GEN_ENDPOINTS_MAX >= 1 && POLC_GE
 #include "context.h"
 #include "parse.h"
 #include "ipcache.h"
+#if POLC_GEN_HAVE_L7_HTTP
+#include "http_match.h"
+#endif
 #include "policy.h"
 #include "conntrack.h"
 #include "fragments.h"
 #include "counters.h"
 #include "events.h"
+#if POLC_GEN_HAVE_L7_HTTP
+#include "http.h"
+#endif
 
 /* The loader writes it before load and whenever policy data changes (polc/layout.h). */
 struct polc_gen_state polc_gen_state SEC(".data") = {
@@ -125,11 +143,38 @@ static __always_inline int polc_pass(const struct polc_ctx *c, __u32 rule)
 	return TC_ACT_UNSPEC;
 }
 
+#if POLC_GEN_HAVE_L7_HTTP
+/*
+ * A packet of a TCP connection under HTTP rule set `set` (conntrack says
+ * which end opened it): judged by http.h, counted under the flow's rule.
+ */
+static __always_inline int polc_judge_http(struct __sk_buff *skb, const struct polc_ctx *c, const struct polc_ct_key *key,
+				   const struct polc_ct_entry *ct, __u16 set, bool reply, bool src_is_lo, __u32 rule)
+{
+	const __u8 both_fin = POLC_CT_F_FIN_ORIG | POLC_CT_F_FIN_REPLY;
+	__u32 orig_dir = reply ? !c->dir : c->dir;
+	__u32 audit = orig_dir == POLC_DIR_EGRESS ? POLC_EP_AUDIT_EGRESS : POLC_EP_AUDIT_INGRESS;
+	__u32 args = (__u32)set << POLC_HTTP_A_SET_SHIFT;
+
+	if (reply)
+		args |= POLC_HTTP_A_REPLY;
+	/* By its addresses the packet goes the other way than its hook says: not ours to judge. */
+	if (ct && (src_is_lo != ct->orig_is_lo) != reply)
+		args |= POLC_HTTP_A_SPOOFED;
+	if (ct && ((ct->flags & POLC_CT_F_RST) || (ct->flags & both_fin) == both_fin))
+		args |= POLC_HTTP_A_CT_CLOSED;
+	if (POLC_GEN_HAVE_AUDIT && (c->ep.flags & audit))
+		args |= POLC_HTTP_A_AUDIT;
+	polc_count(rule, c->pkt.len);
+	return polc_http_packet(skb, c, key, args, rule);
+}
+#endif
+
 /*
  * A verdict reached by the policy for this packet's own flow: drop it, or
  * pass it, remember the connection and report the new flow.
  */
-static __always_inline int polc_apply(const struct polc_ctx *c, const struct polc_verdict *v,
+static __always_inline int polc_apply(struct __sk_buff *skb, const struct polc_ctx *c, const struct polc_verdict *v,
 				      const struct polc_ct_key *key, bool src_is_lo)
 {
 	if (!polc_verdict_passes(v))
@@ -137,6 +182,13 @@ static __always_inline int polc_apply(const struct polc_ctx *c, const struct pol
 	if (polc_ct_opens(&c->pkt))
 		polc_ct_create(key, src_is_lo, c, v);
 	polc_event(c, v->verdict, v->reason, v->rule);
+#if POLC_GEN_HAVE_L7_HTTP
+	if (polc_ct_l7(c, v)) {
+		/* State of an earlier connection on these ports must not judge this one. */
+		bpf_map_delete_elem(&polc_l7, key);
+		return polc_judge_http(skb, c, key, NULL, v->l7, false, src_is_lo, v->rule);
+	}
+#endif
 	return polc_pass(c, v->rule);
 }
 
@@ -164,8 +216,16 @@ static __always_inline int polc_judge(struct __sk_buff *skb, struct polc_ctx *c,
 
 	/* Established or reply, allowed under the live policy: the fast path. */
 	if (ct && ct->revision == c->revision) {
-		polc_ct_touch(ct, c, polc_ct_is_reply(ct, c));
+		bool reply = polc_ct_is_reply(ct, c);
+
+		polc_ct_touch(ct, c, reply);
 		*rule = ct->rule;
+#if POLC_GEN_HAVE_L7_HTTP
+		__u16 set = ct->l7;
+
+		if (set)
+			return polc_judge_http(skb, c, &key, ct, set, reply, src_is_lo, *rule);
+#endif
 		return polc_pass(c, *rule);
 	}
 
@@ -179,9 +239,25 @@ static __always_inline int polc_judge(struct __sk_buff *skb, struct polc_ctx *c,
 
 		polc_policy_decide(c, orig_dir, reply ? pkt->rport : pkt->port, &v);
 		if (polc_verdict_passes(&v)) {
+#if POLC_GEN_HAVE_L7_HTTP
+			__u16 old_set = ct->l7;
+#endif
 			polc_ct_revalidate(ct, c, &v);
 			polc_ct_touch(ct, c, reply);
 			*rule = v.rule;
+#if POLC_GEN_HAVE_L7_HTTP
+			__u16 set = ct->l7;
+
+			if (set) {
+				/*
+				 * Under HTTP rules now but not followed from its start: with no
+				 * state, polc_http_packet() resets it (where would a request start?).
+				 */
+				if (!old_set)
+					bpf_map_delete_elem(&polc_l7, &key);
+				return polc_judge_http(skb, c, &key, ct, set, reply, src_is_lo, *rule);
+			}
+#endif
 			return polc_pass(c, *rule);
 		}
 		/* Revoked: forget it, and judge the packet as the start of a new flow. */
@@ -192,7 +268,7 @@ static __always_inline int polc_judge(struct __sk_buff *skb, struct polc_ctx *c,
 
 	polc_policy_decide(c, c->dir, pkt->port, &v);
 	*rule = v.rule;
-	return polc_apply(c, &v, &key, src_is_lo);
+	return polc_apply(skb, c, &v, &key, src_is_lo);
 }
 
 SEC("tc")

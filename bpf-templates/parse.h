@@ -150,6 +150,7 @@ struct polc_pkt {
 #define POLC_TCP_FIN 0x01
 #define POLC_TCP_SYN 0x02
 #define POLC_TCP_RST 0x04
+#define POLC_TCP_PSH 0x08
 #define POLC_TCP_ACK 0x10
 
 static __always_inline bool polc_is_icmp(const struct polc_pkt *pkt)

@@ -33,7 +33,7 @@ struct polc_verdict {
 	__u32 rule;    /* deciding rule, POLC_RULE_NONE for a default */
 	__u8 verdict;  /* POLC_VERDICT_ALLOW / DROP / AUDIT */
 	__u8 reason;   /* POLC_REASON_* */
-	__u8 pad[2];
+	__u16 l7;      /* HTTP rule set requests must match, 0: none (polc/layout.h) */
 };
 
 /*
@@ -74,15 +74,31 @@ static __always_inline __u16 polc_port_class(__u8 family, __u8 proto, __u32 port
 	return pc ? pc->cls[port & 3] : 0;
 }
 
-/* Lowest rule id per action among the entries hit so far (verifier.h, lesson 6). */
+/*
+ * Lowest rule id per action among the entries hit so far (verifier.h,
+ * lesson 6), and what the allow entries say about HTTP: open, if one of
+ * them has no L7 set; else the first (most specific) L7 set of each peer
+ * column.
+ */
+#define POLC_COL_IDENTITY 0
+#define POLC_COL_CIDR 1
+#define POLC_COL_ANY 2
+
 struct polc_match {
 	__u32 deny_rule;
 	__u32 allow_rule;
+	__u16 l7[3]; /* per column (POLC_COL_*) */
+	__u8 open;
+	__u8 pad;
 };
 
-/* One key; true when it exists. An action other than ALLOW counts as a deny: fail closed. */
+/*
+ * One key; true when the search may stop there (an allow entry, when the
+ * compiler promises first-hit order, and no L7 set that other columns
+ * could widen). An action other than ALLOW counts as a deny: fail closed.
+ */
 static __always_inline bool polc_policy_probe(__u32 policy, __u32 peer, __u8 proto, __u8 port_kind, __u16 port,
-					      struct polc_match *m)
+					      struct polc_match *m, const int col)
 {
 	struct polc_policy_key key;
 
@@ -97,11 +113,23 @@ static __always_inline bool polc_policy_probe(__u32 policy, __u32 peer, __u8 pro
 
 	if (!val)
 		return false;
-	if (val->action == POLC_ACT_ALLOW)
-		m->allow_rule = polc_min(m->allow_rule, val->rule);
-	else
+	if (val->action != POLC_ACT_ALLOW) {
 		m->deny_rule = polc_min(m->deny_rule, val->rule);
-	return true;
+		return POLC_STOP_AT_FIRST_ALLOW;
+	}
+	m->allow_rule = polc_min(m->allow_rule, val->rule);
+	if (!POLC_GEN_HAVE_L7_HTTP)
+		return POLC_STOP_AT_FIRST_ALLOW;
+
+	__u16 l7 = val->l7;
+
+	if (l7 == 0) {
+		m->open = 1;
+		return POLC_STOP_AT_FIRST_ALLOW;
+	}
+	if (m->l7[col] == 0)
+		m->l7[col] = l7;
+	return false;
 }
 
 /* The packet's port in the forms entries take. */
@@ -113,19 +141,17 @@ struct polc_port_key {
 
 /* The port column for one peer; true when the search may stop. */
 static __always_inline bool polc_policy_probe_ports(__u32 policy, __u32 peer, __u8 proto,
-						    const struct polc_port_key *pk, struct polc_match *m)
+						    const struct polc_port_key *pk, struct polc_match *m, const int col)
 {
 	if (POLC_GEN_PROBE_PORT_EXACT && pk->has_port &&
-	    polc_policy_probe(policy, peer, proto, POLC_PORT_EXACT, pk->port, m) && POLC_STOP_AT_FIRST_ALLOW)
+	    polc_policy_probe(policy, peer, proto, POLC_PORT_EXACT, pk->port, m, col))
 		return true;
 	if (POLC_GEN_PROBE_PORT_CLASS && pk->port_class != 0 &&
-	    polc_policy_probe(policy, peer, proto, POLC_PORT_RANGE, pk->port_class, m) && POLC_STOP_AT_FIRST_ALLOW)
+	    polc_policy_probe(policy, peer, proto, POLC_PORT_RANGE, pk->port_class, m, col))
 		return true;
-	if (POLC_GEN_PROBE_PORT_ANY && polc_policy_probe(policy, peer, proto, POLC_PORT_ANY, 0, m) &&
-	    POLC_STOP_AT_FIRST_ALLOW)
+	if (POLC_GEN_PROBE_PORT_ANY && polc_policy_probe(policy, peer, proto, POLC_PORT_ANY, 0, m, col))
 		return true;
-	if (POLC_GEN_PROBE_PROTO_ANY && polc_policy_probe(policy, peer, 0, POLC_PORT_ANY, 0, m) &&
-	    POLC_STOP_AT_FIRST_ALLOW)
+	if (POLC_GEN_PROBE_PROTO_ANY && polc_policy_probe(policy, peer, 0, POLC_PORT_ANY, 0, m, col))
 		return true;
 	return false;
 }
@@ -133,13 +159,38 @@ static __always_inline bool polc_policy_probe_ports(__u32 policy, __u32 peer, __
 static __always_inline void polc_policy_match(__u32 policy, const struct polc_peer *peer, __u8 proto,
 					      const struct polc_port_key *pk, struct polc_match *m)
 {
-	if (polc_policy_probe_ports(policy, peer->identity, proto, pk, m))
+	if (polc_policy_probe_ports(policy, peer->identity, proto, pk, m, POLC_COL_IDENTITY))
 		return;
 	if (POLC_GEN_PROBE_CIDR && peer->cidr_class != 0 &&
-	    polc_policy_probe_ports(policy, POLC_PEER_CIDR | peer->cidr_class, proto, pk, m))
+	    polc_policy_probe_ports(policy, POLC_PEER_CIDR | peer->cidr_class, proto, pk, m, POLC_COL_CIDR))
 		return;
 	if (POLC_GEN_PROBE_PEER_ANY)
-		polc_policy_probe_ports(policy, POLC_PEER_ANY, proto, pk, m);
+		polc_policy_probe_ports(policy, POLC_PEER_ANY, proto, pk, m, POLC_COL_ANY);
+}
+
+/*
+ * The HTTP rule set of an allowed flow (polc/layout.h): none when an
+ * allow entry without one was hit; else the identity's and the CIDR
+ * class's (their union when both), else the peer-any column's.
+ */
+static __always_inline __u16 polc_policy_l7(const struct polc_match *m)
+{
+#if POLC_GEN_HAVE_L7_HTTP
+	if (m->open)
+		return 0;
+
+	__u16 a = m->l7[POLC_COL_IDENTITY], b = m->l7[POLC_COL_CIDR];
+
+	if (a && b && a != b)
+		return polc_http_union(a, b);
+	if (a)
+		return a;
+	if (b)
+		return b;
+	return m->l7[POLC_COL_ANY];
+#else
+	return 0;
+#endif
 }
 
 /*
@@ -163,6 +214,8 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 	__u32 isolated = audit | (egress ? POLC_EP_ENFORCE_EGRESS : POLC_EP_ENFORCE_INGRESS);
 	struct polc_match m = { .deny_rule = POLC_RULE_NONE, .allow_rule = POLC_RULE_NONE };
 
+	v->l7 = 0;
+
 	if (policy != 0) {
 		struct polc_port_key pk = {
 			.port = port & 0xffff,
@@ -182,6 +235,7 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 		v->verdict = POLC_VERDICT_ALLOW;
 		v->reason = POLC_REASON_POLICY;
 		v->rule = m.allow_rule;
+		v->l7 = polc_policy_l7(&m);
 	} else if (c->ep.flags & isolated) {
 		v->verdict = POLC_VERDICT_DROP;
 		v->reason = POLC_REASON_DEFAULT_DENY;

@@ -60,6 +60,27 @@
  *    the call, and the verifier refuses a non-scalar where the BTF says
  *    scalar ("R3 is not a scalar"). polc_keep() marks it used.
  *
+ * 10. Loops over request bytes (http_parse.h) run in bpf_loop() callbacks:
+ *    a callback is verified as a loop body until its states converge,
+ *    not once per iteration, so a head of 8 KiB costs the verifier what
+ *    one byte does. Callbacks must be static (not global) functions, and
+ *    they keep nothing on the stack between calls: their state lives in
+ *    a per-CPU map.
+ *
+ * 11. No local const arrays (`const char s[] = "HTTP/1."` in a function):
+ *    clang promotes them to anonymous .rodata objects that have no
+ *    symbol, libbpf cannot place them in the BTF of .rodata, and the
+ *    kernel refuses the whole BTF ("Invalid offset"), after which every
+ *    global function and callback fails ("missing btf func_info").
+ *    Short strings are written as numbers (polc_str8_at()); tables are
+ *    file-scope static const arrays, which have symbols.
+ *
+ * 12. A bounds check and the index it guards must be the same register:
+ *    clang may test a 32-bit copy and index with the 64-bit original,
+ *    whose bounds the verifier then does not know ("R6 max value is
+ *    outside of the allowed memory range"). polc_barrier_var() after
+ *    the check pins the value in the checked register.
+ *
  * 9. Context fields must be read at a constant offset from the context
  *    pointer itself. Inlined several times, polc_load() let clang compute
  *    skb + offsetof(data) once and reuse it ("dereference of modified ctx

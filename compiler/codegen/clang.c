@@ -190,7 +190,7 @@ int codegen_build(const struct strbuf *header, const struct clang_options *opts,
 		return -errno;
 
 	char *const clang_argv[] = {
-		(char *)clang, "-target", "bpf", "-O2", "-g", "-Wall", "-Wno-unused-function",
+		(char *)clang, "-target", "bpf", "-mcpu=v3", "-O2", "-g", "-Wall", "-Wno-unused-function",
 		"-I.", "-I/usr/include/" POLC_MULTIARCH, "-fdebug-compilation-dir=.",
 		"-c", GEN_SOURCE, "-o", GEN_OBJECT, NULL,
 	};

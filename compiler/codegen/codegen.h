@@ -30,8 +30,29 @@ struct codegen_sizes {
 
 void codegen_sizes(const struct ir_program *prog, const struct ir_datapath *dp, struct codegen_sizes *sizes);
 
+/*
+ * Bounds of the datapath's HTTP request parser (polc_gen.h knobs): a
+ * request head longer than max_head bytes, a request line longer than
+ * max_line, more than max_headers header lines, or a segment needing
+ * more than max_steps parse steps (heads, bodies, 512-byte windows) is
+ * refused. Defaults: codegen_http_default_limits.
+ */
+struct codegen_http_limits {
+	uint32_t max_head;
+	uint32_t max_line;
+	uint32_t max_headers;
+	uint32_t max_steps;
+};
+
+extern const struct codegen_http_limits codegen_http_default_limits;
+
 int codegen_header(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
 		   const struct source_set *sources, const struct codegen_sizes *sizes);
+
+struct emitter;
+/* The L7 HTTP knobs and rule-set tables of polc_gen.h (dp->features.have_l7_http). */
+int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_datapath *dp,
+			const struct codegen_http_limits *limits);
 
 struct clang_options {
 	const char *clang;      /* NULL: $POLC_CLANG or "clang" */

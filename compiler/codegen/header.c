@@ -13,6 +13,13 @@
 #include "codegen.h"
 #include "emit.h"
 
+const struct codegen_http_limits codegen_http_default_limits = {
+	.max_head = 8192,
+	.max_line = 4096,
+	.max_headers = 100,
+	.max_steps = 64,
+};
+
 static uint32_t with_headroom(size_t n, size_t min_extra)
 {
 	size_t extra = n / 4 > min_extra ? n / 4 : min_extra;
@@ -98,6 +105,16 @@ int codegen_header(struct strbuf *out, const struct ir_program *prog, const stru
 	emit_line(&e, "#define POLC_GEN_POLICY_MAX %u", sizes->policy);
 	emit_line(&e, "#define POLC_GEN_RULES_MAX %u", sizes->rules);
 	emit_blank(&e);
+	if (dp->features.have_l7_http) {
+		struct arena *arena = arena_new();
+		int err = arena ? codegen_http_tables(&e, arena, dp, &codegen_http_default_limits) : -ENOMEM;
+		arena_free(arena);
+		if (err) {
+			emit_free(&e);
+			return err;
+		}
+		emit_blank(&e);
+	}
 	emit_rule_table(&e, prog, sources);
 	emit_blank(&e);
 	emit_line(&e, "#endif /* POLC_GEN_H */");
