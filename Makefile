@@ -92,8 +92,18 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 VERDICT_SRCS := $(sort $(wildcard tests/verdict/*.c))
 VERDICT_BIN := $(BUILD)/tests/verdict/verdict
-BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+# The verdict helpers (packets, netns, object runner): all but main and the tests.
+VERDICT_LIB_SRCS := $(filter-out tests/verdict/test_%.c tests/verdict/verdict.c,$(VERDICT_SRCS))
+BENCH_SRCS := $(sort $(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
+BENCH_LIB_SRCS := $(sort $(wildcard tests/bench/lib/*.c))
+# BPF objects of the tests, embedded in the test binaries as polc_test_objects:
+# gen_NAME.bpf.o is bpf-templates/datapath.bpf.c built with
+# tests/verdict/fixtures/NAME/polc_gen.h; tests/bench/*.bpf.c are the benchmarks' own.
+TEST_FIXTURES := $(sort $(wildcard tests/verdict/fixtures/*/polc_gen.h))
+TEST_BPF_OBJS := $(patsubst tests/verdict/fixtures/%/polc_gen.h,$(BUILD)/tests/bpf/gen_%.bpf.o,$(TEST_FIXTURES)) \
+	$(patsubst tests/bench/%.bpf.c,$(BUILD)/tests/bpf/bench/%.bpf.o,$(sort $(wildcard tests/bench/*.bpf.c)))
+TEST_OBJECTS := $(BUILD)/gen/test_objects.o
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 # Loader tests: fixture generations (one source, variants by -D), embedded
@@ -112,7 +122,7 @@ LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixture
 LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 
 .PHONY: all deps polc demo test check check-sanitize bench install clean \
-	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+	test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e test-conformance
 
 all: deps-check $(POLC) $(RUNTIME_SO) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
@@ -227,15 +237,34 @@ $(BUILD)/tests/tools/%: tests/tools/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
-$(VERDICT_BIN): $(VERDICT_SRCS) $(RUNTIME_LIB) $(COMPILER_LIB)
+$(BUILD)/tests/bpf/gen_%.bpf.o: tests/verdict/fixtures/%/polc_gen.h $(TEMPLATE_FILES)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itests/verdict/fixtures/$* -c bpf-templates/datapath.bpf.c -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(BUILD)/tests/bpf/bench/%.bpf.o: tests/bench/%.bpf.c $(TEMPLATE_FILES)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(BUILD)/gen/test_objects.c: $(TEST_BPF_OBJS) $(EMBED)
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(EMBED) $@ polc_test_objects $(TEST_BPF_OBJS)
+
+$(VERDICT_BIN): $(VERDICT_SRCS) $(wildcard tests/verdict/*.h) $(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/bench/%: tests/bench/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
+$(BUILD)/tests/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) $(wildcard tests/verdict/*.h tests/bench/lib/*.h) \
+		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -Itests/bench/lib -o $@ $< $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) \
+		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
 
 test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)
@@ -251,6 +280,10 @@ test-lint: all
 
 test-verdict: all
 	$(Q)$(VERDICT_BIN)
+
+# Every combination of the polc_gen.h switches through clang and the verifier (slow: minutes).
+test-verdict-combos: all
+	$(Q)tests/verdict/combos.sh $(BUILD)
 
 test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
