@@ -137,8 +137,14 @@ static int dispatch(struct frontend *fe, const struct ynode *root, uint32_t file
 {
 	struct decoder d;
 	decoder_init(&d, fe->arena, fe->diags);
-	if (root->kind == YNODE_SEQUENCE && list_depth == 0)
-		return frontend_load_cilium_rules(fe, root, file);
+	if (root->kind == YNODE_SEQUENCE && list_depth == 0) {
+		/* A list of mappings is a bare Cilium rule list (cilium-dbg policy import). */
+		bool rules = true;
+		for (size_t i = 0; i < root->seq.len && rules; i++)
+			rules = root->seq.items[i]->kind == YNODE_MAPPING;
+		if (rules)
+			return frontend_load_cilium_rules(fe, root, file);
+	}
 	if (root->kind != YNODE_MAPPING) {
 		decode_error_at(&d, root->loc, NULL, "not-an-object",
 				"each document must be one Kubernetes object (apiVersion, kind, metadata, ...)",
