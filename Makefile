@@ -105,6 +105,7 @@ TEST_BPF_OBJS := $(patsubst tests/verdict/fixtures/%/polc_gen.h,$(BUILD)/tests/b
 	$(patsubst tests/bench/%.bpf.c,$(BUILD)/tests/bpf/bench/%.bpf.o,$(sort $(wildcard tests/bench/*.bpf.c)))
 TEST_OBJECTS := $(BUILD)/gen/test_objects.o
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 # Loader tests: fixture generations (one source, variants by -D), embedded
 # so unit tests need no files; test artifacts are built from them at run
@@ -121,8 +122,9 @@ fixture_flags_badlayout := -DFIXTURE_BAD_LAYOUT
 LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixtures.o
 LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 
-.PHONY: all deps polc demo test check check-sanitize bench install clean \
-	test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e test-conformance
+.PHONY: all deps polc demo test check check-sanitize bench fuzz install clean \
+	test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e \
+	test-conformance test-re2
 
 all: deps-check $(POLC) $(RUNTIME_SO) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
@@ -266,8 +268,27 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) $(
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -Itests/bench/lib -o $@ $< $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) \
 		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
 
+# libFuzzer targets: the compiler and runtime sources built again by clang
+# with coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside
+# them): make fuzz && build/fuzz/fuzz_regex -dict=tests/fuzz/regex.dict DIR
+FUZZ_LINK_SRCS = $(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(BUILD)/gen/templates.c \
+	$(RUNTIME_SRCS) $(BUILD)/gen/entry_objects.c
+
+fuzz: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LINK_SRCS) $(GRAMMAR_GEN_H)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function \
+		-Wno-format-nonliteral -fsanitize=fuzzer,address,undefined -Itests/unit -Igrammar \
+		-o $@ $< $(FUZZ_LINK_SRCS) $(LIBS)
+
 test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)
+
+# The regex compiler against RE2, which Envoy runs Cilium's HTTP regexes with.
+test-re2: all
+	$(Q)tests/re2/run.sh $(BUILD)
 
 test-golden: all
 	$(Q)tests/golden/run.sh $(POLC)
@@ -292,11 +313,12 @@ test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
 
 # Everything, with the normal build.
-check: test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+check: test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
 # The suite that does not need traffic, under ASan and UBSan.
 check-sanitize:
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-golden test-corpus test-lint test-verdict
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-re2 test-golden test-corpus test-lint \
+		test-verdict
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory check

@@ -13,9 +13,10 @@
  *   polc_gen.h
  *   #define POLC_GEN_PROBE_CIDR        0|1   probe peer POLC_PEER_CIDR | class
  *   #define POLC_GEN_PROBE_PEER_ANY    0|1   probe peer POLC_PEER_ANY
- *   #define POLC_GEN_PROBE_PORT_CLASS  0|1   probe (proto, port class); 0: no lookup in polc_ports
- *   #define POLC_GEN_PROBE_PORT_ANY    0|1   probe (proto, 0)
- *   #define POLC_GEN_PROBE_PROTO_ANY   0|1   probe (0, 0)
+ *   #define POLC_GEN_PROBE_PORT_EXACT  0|1   probe (proto, EXACT, port)
+ *   #define POLC_GEN_PROBE_PORT_CLASS  0|1   probe (proto, RANGE, class); 0: no lookup in polc_ports
+ *   #define POLC_GEN_PROBE_PORT_ANY    0|1   probe (proto, ANY)
+ *   #define POLC_GEN_PROBE_PROTO_ANY   0|1   probe (0, ANY): any protocol
  *   #define POLC_GEN_HAVE_DENY         0|1   deny entries exist: probe all, deny wins
  *   #define POLC_GEN_HAVE_AUDIT        0|1   0: endpoint audit flags are ignored
  *   #define POLC_GEN_V4_PREFIXLENS     32, 24, 8   ipcache lengths in use, longest first,
@@ -60,7 +61,7 @@
 #include "polc_gen.h"
 
 #if !defined(POLC_GEN_PROBE_CIDR) || !defined(POLC_GEN_PROBE_PEER_ANY) ||                              \
-	!defined(POLC_GEN_PROBE_PORT_CLASS) || !defined(POLC_GEN_PROBE_PORT_ANY) ||                    \
+	!defined(POLC_GEN_PROBE_PORT_CLASS) || !defined(POLC_GEN_PROBE_PORT_EXACT) || !defined(POLC_GEN_PROBE_PORT_ANY) ||                    \
 	!defined(POLC_GEN_PROBE_PROTO_ANY) || !defined(POLC_GEN_HAVE_DENY) || !defined(POLC_GEN_HAVE_AUDIT)
 #error "polc_gen.h: a POLC_GEN_PROBE_* / POLC_GEN_HAVE_* switch is missing"
 #endif

@@ -5,17 +5,17 @@
  * decided.
  *
  * The endpoint's policy id for the direction selects the entries of
- * polc_policy. A packet can match up to 3 x 3 keys (see polc/layout.h):
+ * polc_policy. A packet can match up to 3 x 4 keys (see polc/layout.h):
  *
- *   peer:  identity            CIDR | class          ANY
- *   port:  (proto, class)      (proto, 0)            (0, 0)
+ *   peer:  identity              CIDR | class            ANY
+ *   port:  (proto, EXACT, port)  (proto, RANGE, class)   (proto, ANY)   (0, ANY)
  *
  * probed most specific first, each combination only when polc_gen.h says
  * some rule can produce it. Any deny wins; otherwise any allow; otherwise
  * the endpoint's default for the direction: deny when a policy isolates
  * it (ENFORCE) or audits it (AUDIT: the drop is reported, as AUDIT, and
  * the packet passes), allow when none does. The lowest rule id among the deciding
- * entries is reported. At most nine hash lookups plus one array lookup,
+ * entries is reported. At most twelve hash lookups plus one array lookup,
  * whatever the number of rules.
  */
 #ifndef POLC_BPF_POLICY_H
@@ -81,7 +81,7 @@ struct polc_match {
 };
 
 /* One key; true when it exists. An action other than ALLOW counts as a deny: fail closed. */
-static __always_inline bool polc_policy_probe(__u32 policy, __u32 peer, __u8 proto, __u16 port_class,
+static __always_inline bool polc_policy_probe(__u32 policy, __u32 peer, __u8 proto, __u8 port_kind, __u16 port,
 					      struct polc_match *m)
 {
 	struct polc_policy_key key;
@@ -90,7 +90,8 @@ static __always_inline bool polc_policy_probe(__u32 policy, __u32 peer, __u8 pro
 	key.policy = policy;
 	key.peer = peer;
 	key.proto = proto;
-	key.port_class = port_class;
+	key.port_kind = port_kind;
+	key.port = port;
 
 	const struct polc_policy_value *val = bpf_map_lookup_elem(&polc_policy, &key);
 
@@ -103,30 +104,42 @@ static __always_inline bool polc_policy_probe(__u32 policy, __u32 peer, __u8 pro
 	return true;
 }
 
+/* The packet's port in the forms entries take. */
+struct polc_port_key {
+	__u16 port;       /* the port (ICMP: the type) */
+	__u16 port_class; /* its range class, 0: in no range */
+	bool has_port;    /* the protocol has ports (or ICMP types) */
+};
+
 /* The port column for one peer; true when the search may stop. */
-static __always_inline bool polc_policy_probe_ports(__u32 policy, __u32 peer, __u8 proto, __u16 port_class,
-						    struct polc_match *m)
+static __always_inline bool polc_policy_probe_ports(__u32 policy, __u32 peer, __u8 proto,
+						    const struct polc_port_key *pk, struct polc_match *m)
 {
-	if (POLC_GEN_PROBE_PORT_CLASS && port_class != 0 &&
-	    polc_policy_probe(policy, peer, proto, port_class, m) && POLC_STOP_AT_FIRST_ALLOW)
+	if (POLC_GEN_PROBE_PORT_EXACT && pk->has_port &&
+	    polc_policy_probe(policy, peer, proto, POLC_PORT_EXACT, pk->port, m) && POLC_STOP_AT_FIRST_ALLOW)
 		return true;
-	if (POLC_GEN_PROBE_PORT_ANY && polc_policy_probe(policy, peer, proto, 0, m) && POLC_STOP_AT_FIRST_ALLOW)
+	if (POLC_GEN_PROBE_PORT_CLASS && pk->port_class != 0 &&
+	    polc_policy_probe(policy, peer, proto, POLC_PORT_RANGE, pk->port_class, m) && POLC_STOP_AT_FIRST_ALLOW)
 		return true;
-	if (POLC_GEN_PROBE_PROTO_ANY && polc_policy_probe(policy, peer, 0, 0, m) && POLC_STOP_AT_FIRST_ALLOW)
+	if (POLC_GEN_PROBE_PORT_ANY && polc_policy_probe(policy, peer, proto, POLC_PORT_ANY, 0, m) &&
+	    POLC_STOP_AT_FIRST_ALLOW)
+		return true;
+	if (POLC_GEN_PROBE_PROTO_ANY && polc_policy_probe(policy, peer, 0, POLC_PORT_ANY, 0, m) &&
+	    POLC_STOP_AT_FIRST_ALLOW)
 		return true;
 	return false;
 }
 
 static __always_inline void polc_policy_match(__u32 policy, const struct polc_peer *peer, __u8 proto,
-					      __u16 port_class, struct polc_match *m)
+					      const struct polc_port_key *pk, struct polc_match *m)
 {
-	if (polc_policy_probe_ports(policy, peer->identity, proto, port_class, m))
+	if (polc_policy_probe_ports(policy, peer->identity, proto, pk, m))
 		return;
 	if (POLC_GEN_PROBE_CIDR && peer->cidr_class != 0 &&
-	    polc_policy_probe_ports(policy, POLC_PEER_CIDR | peer->cidr_class, proto, port_class, m))
+	    polc_policy_probe_ports(policy, POLC_PEER_CIDR | peer->cidr_class, proto, pk, m))
 		return;
 	if (POLC_GEN_PROBE_PEER_ANY)
-		polc_policy_probe_ports(policy, POLC_PEER_ANY, proto, port_class, m);
+		polc_policy_probe_ports(policy, POLC_PEER_ANY, proto, pk, m);
 }
 
 /*
@@ -151,11 +164,14 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 	struct polc_match m = { .deny_rule = POLC_RULE_NONE, .allow_rule = POLC_RULE_NONE };
 
 	if (policy != 0) {
-		__u16 port_class = 0;
+		struct polc_port_key pk = {
+			.port = port & 0xffff,
+			.has_port = polc_port_slot(c->pkt.family, c->pkt.proto) >= 0,
+		};
 
 		if (POLC_GEN_PROBE_PORT_CLASS)
-			port_class = polc_port_class(c->pkt.family, c->pkt.proto, port);
-		polc_policy_match(policy, &c->peer, c->pkt.proto, port_class, &m);
+			pk.port_class = polc_port_class(c->pkt.family, c->pkt.proto, port);
+		polc_policy_match(policy, &c->peer, c->pkt.proto, &pk, &m);
 	}
 
 	if (m.deny_rule != POLC_RULE_NONE) {

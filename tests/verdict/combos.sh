@@ -21,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 
 [[ -x "$verdict" ]] || { echo "combos: $verdict missing (run make first)" >&2; exit 2; }
 
-switches=(PROBE_CIDR PROBE_PEER_ANY PROBE_PORT_CLASS PROBE_PORT_ANY PROBE_PROTO_ANY HAVE_DENY HAVE_AUDIT
+switches=(PROBE_CIDR PROBE_PEER_ANY PROBE_PORT_CLASS PROBE_PORT_EXACT PROBE_PORT_ANY PROBE_PROTO_ANY HAVE_DENY HAVE_AUDIT
 	ALLOW_FIRST_HIT DIRECT_READS)
 all_v4=$(seq -s ', ' 32 -1 0)
 all_v6=$(seq -s ', ' 128 -1 0)

@@ -311,8 +311,21 @@ static struct polc_policy_key policy_key(uint32_t policy, uint32_t peer, uint8_t
 	key.policy = policy;
 	key.peer = peer;
 	key.proto = proto;
-	key.port_class = port_class;
+	/* Tests name ports through classes; a class of 0 is the any-port entry. */
+	key.port_kind = port_class ? POLC_PORT_RANGE : POLC_PORT_ANY;
+	key.port = port_class;
 	return key;
+}
+
+int gen_policy_exact(struct gen *g, uint32_t policy, uint32_t peer, uint8_t proto, uint16_t port, uint8_t action,
+		     uint32_t rule)
+{
+	struct polc_policy_key key = policy_key(policy, peer, proto, 0);
+	struct polc_policy_value val = { .rule = rule, .action = action };
+
+	key.port_kind = POLC_PORT_EXACT;
+	key.port = port;
+	return update(g->policy, &key, &val);
 }
 
 int gen_policy(struct gen *g, uint32_t policy, uint32_t peer, uint8_t proto, uint16_t port_class, uint8_t action,

@@ -92,6 +92,9 @@ int gen_ipcache(struct gen *g, const char *cidr, uint32_t identity, uint32_t cid
 int gen_port_class(struct gen *g, int slot, uint16_t lo, uint16_t hi, uint16_t cls);
 int gen_policy(struct gen *g, uint32_t policy, uint32_t peer, uint8_t proto, uint16_t port_class, uint8_t action,
 	       uint32_t rule);
+/* An entry for one exact port (POLC_PORT_EXACT), without classes. */
+int gen_policy_exact(struct gen *g, uint32_t policy, uint32_t peer, uint8_t proto, uint16_t port, uint8_t action,
+		     uint32_t rule);
 int gen_policy_del(struct gen *g, uint32_t policy, uint32_t peer, uint8_t proto, uint16_t port_class);
 int gen_state(struct gen *g, uint32_t revision, uint32_t flags);
 /* A rule's counters summed over CPUs. */

@@ -33,7 +33,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a struct below changes; the loader refuses mismatches. */
-#define POLC_LAYOUT_VERSION 2
+#define POLC_LAYOUT_VERSION 3
 
 #define POLC_DIR_INGRESS 0
 #define POLC_DIR_EGRESS 1
@@ -108,13 +108,17 @@ struct polc_endpoint {
 };
 
 /*
- * Port classes: the port space of each protocol is cut into the
- * intervals that no rule boundary splits; every interval gets a class.
- * One array lookup maps (protocol, port) to its class. Four u16 classes
- * share a value (array values are 8-byte aligned in the kernel anyway):
+ * Port ranges: a rule's single port is matched exactly (no table), but
+ * a range (port..endPort, ICMP type ranges) goes through classes: each
+ * protocol's port space is cut into the intervals that no range boundary
+ * splits, and every interval gets a class. One array lookup maps
+ * (protocol, port) to its class. Single ports never cut a range, so a
+ * wide range stays one class however many single-port rules sit inside
+ * it. Four u16 classes share a value (array values are 8-byte aligned in
+ * the kernel anyway):
  *   index = slot * POLC_PORT_SLOT_SIZE + port / 4,  class = cls[port % 4]
- * For ICMP and ICMPv6 the "port" is the message type. Class 0: no rule
- * names this port (only wildcard entries can match).
+ * For ICMP and ICMPv6 the "port" is the message type. Class 0: no range
+ * covers this port.
  */
 #define POLC_PSLOT_TCP 0
 #define POLC_PSLOT_UDP 1
@@ -130,25 +134,29 @@ struct polc_port_classes {
 };
 
 /*
- * Policy: one entry per (policy, peer, protocol, port class) that a rule
- * allows or denies. Wildcards are separate entries, probed in turn:
- *   peer       identity | POLC_PEER_CIDR | class  | POLC_PEER_ANY
- *   proto      IP protocol number                 | 0: any protocol
- *   port_class class                              | 0: any port
- * (proto 0 implies port_class 0.) A packet matches up to 3 x 3 keys; a
- * deny among them wins over any allow, then the lowest rule id is
- * reported. The generated program probes only the combinations that
- * some rule of the policy set can produce.
+ * Policy: one entry per (policy, peer, protocol, port) that a rule allows
+ * or denies. Wildcards are separate entries, probed in turn:
+ *   peer       identity | POLC_PEER_CIDR | class | POLC_PEER_ANY
+ *   port       (proto, EXACT, port) | (proto, RANGE, class)
+ *              | (proto, ANY, 0) | (0, ANY, 0): any protocol
+ * A packet matches up to 3 x 4 keys; a deny among them wins over any
+ * allow, then the lowest rule id is reported. The generated program
+ * probes only the combinations that some rule of the policy set can
+ * produce.
  */
 #define POLC_PEER_CIDR 0x80000000u
 #define POLC_PEER_ANY 0xffffffffu
 
+#define POLC_PORT_ANY 0   /* every port of proto (or of every protocol with proto 0) */
+#define POLC_PORT_EXACT 1 /* port is the port number (ICMP: the type) */
+#define POLC_PORT_RANGE 2 /* port is a range class from polc_ports */
+
 struct polc_policy_key {
 	__u32 policy;
 	__u32 peer;
-	__u16 port_class;
+	__u16 port;
 	__u8 proto;
-	__u8 pad;
+	__u8 port_kind; /* POLC_PORT_* */
 };
 
 #define POLC_ACT_ALLOW 1
