@@ -119,6 +119,13 @@ static const char *normalize_key(struct cil *c, const char *key, struct src_loc 
 		out->names_ns_labels = true;
 	if (source_is(source, slen, IR_LABEL_SOURCE_RESERVED) && strcmp(name, "init") == 0)
 		out->names_init = true;
+	if (source_is(source, slen, IR_LABEL_SOURCE_RESERVED) && strcmp(name, "world") == 0)
+		/* labels.AddWorldLabel: dual-stack world identities are world-ipv4 and world-ipv6 only. */
+		decode_warning_at(&c->d, loc, path, "selects-no-world",
+				  "select outside the cluster with fromEntities/toEntities: [world]",
+				  "%s selects the identity reserved:world alone: in a dual-stack cluster world traffic "
+				  "has reserved:world-ipv4 or reserved:world-ipv6, so this matches no packet",
+				  decode_quote(&c->d, key));
 	const char *ir_key = arena_printf(c->arena, "%.*s:%s", (int)slen, source, name);
 	if (!ir_key)
 		c->oom = true;

@@ -308,6 +308,12 @@ static void test_label_sources(void **state)
 	assert_int_equal(s->n_reqs, 6);
 	fx_free(fx);
 
+	/* Dual-stack world traffic is world-ipv4/-ipv6: a reserved:world selector matches none of it. */
+	fx = fx_new(FRONTEND_LINT);
+	assert_int_equal(fx_load(fx, CNP "  ingress:\n  - fromEndpoints:\n    - matchLabels: {reserved.world: \"\"}\n"), 0);
+	fx_expect_warning(fx, 10, "spec.ingress[0].fromEndpoints[0].matchLabels", "matches no packet");
+	fx_free(fx);
+
 	fx = load_bad(CNP "  ingress:\n  - fromEndpoints:\n    - matchLabels:\n        \"k8s:Bad Key\": a\n");
 	fx_expect_error(fx, 11, "spec.ingress[0].fromEndpoints[0].matchLabels", "Invalid value: \"k8s:Bad Key\"");
 	fx_free(fx);
