@@ -16,7 +16,7 @@
 # An expectation "ok" that fails is retried once with a longer deadline (a
 # first packet may wait for neighbour resolution); "blocked" never is.
 
-# shellcheck source=../lib/netns.sh
+# shellcheck source=tests/lib/netns.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/netns.sh"
 
 CIL_FAILS=0
@@ -37,7 +37,7 @@ cil__probe() {   # FROM DEADLINE_MS TARGET...
 }
 
 cil_expect() {
-	local from=$1 want=$2 line addr port proto result retry=()
+	local from=$1 want=$2 addr port proto result retry=()
 	shift 2
 	while read -r addr port proto result _; do
 		[[ -n "$addr" ]] || continue

@@ -6,6 +6,7 @@
 # NetworkPolicy allows, the CNP denies part of it (ingress and egress),
 # and the rest of the NetworkPolicy's allows still hold. IPv4 and IPv6.
 set -euo pipefail
+# shellcheck source=tests/e2e/cilium_lib.sh
 source "$(dirname "$0")/cilium_lib.sh"
 
 nt_setup cil-denynp

@@ -15,6 +15,7 @@
 # the Node annotation polc.io/allow-localhost: "policy" makes the host a
 # peer like any other, which a swap to a second compile shows.
 set -euo pipefail
+# shellcheck source=tests/e2e/cilium_lib.sh
 source "$(dirname "$0")/cilium_lib.sh"
 
 nt_setup cil-entities

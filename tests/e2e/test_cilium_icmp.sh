@@ -8,6 +8,7 @@
 #   p-reply    ingress icmps EchoReply (type 0): a request is not a reply: dropped
 #   pinger6    egress icmps EchoRequest IPv6 only: ping6 out ok, ping out dropped
 set -euo pipefail
+# shellcheck source=tests/e2e/cilium_lib.sh
 source "$(dirname "$0")/cilium_lib.sh"
 
 nt_setup cil-icmp

@@ -17,6 +17,7 @@
 #   srv-raw    a bare rule list                     (no namespace scoping)
 #   egresser   egress toEndpoints+toPorts, toCIDR   (egress default deny)
 set -euo pipefail
+# shellcheck source=tests/e2e/cilium_lib.sh
 source "$(dirname "$0")/cilium_lib.sh"
 
 nt_setup cil-rules
