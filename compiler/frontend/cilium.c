@@ -52,12 +52,6 @@ void cil_unsupported(struct cil *c, struct src_loc loc, const struct ypath *path
 	decode_error_at(&c->d, loc, path, "unsupported", hint, "%s", msg);
 }
 
-struct src_loc cil_key_loc(const struct ynode *map, const char *key)
-{
-	const struct ynode *k = ymap_get_key(map, key);
-	return k ? k->loc : map->loc;
-}
-
 static int lower_spec(struct cil *c, const struct cil_spec *s, enum ir_policy_kind kind, const char *name,
 		      struct src_loc loc, bool audit)
 {

@@ -94,8 +94,6 @@ const char *cil_path(struct cil *c, const struct ypath *path);
 /* A valid construct polc does not compile yet: code "unsupported", naming the field. */
 void cil_unsupported(struct cil *c, struct src_loc loc, const struct ypath *path, const char *hint,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Where a key's errors point: the key itself, or the value's node. */
-struct src_loc cil_key_loc(const struct ynode *map, const char *key);
 
 /* cilium_rule.c: one api.Rule. False after errors (out is then unusable). */
 bool cil_parse_rule(struct cil *c, const struct ynode *node, const struct ypath *path, struct cil_spec *out);
