@@ -40,6 +40,14 @@ struct {
 	__type(value, struct polc_l7_flow);
 } polc_l7 SEC(".maps");
 
+/* Addresses endpoints learned from DNS answers (toFQDNs), kept across swaps like conntrack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, POLC_FQDN_MAX_ENTRIES);
+	__type(key, struct polc_fqdn_key);
+	__type(value, struct polc_fqdn_value);
+} polc_fqdn SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, POLC_FRAG_MAX_ENTRIES);

@@ -96,6 +96,7 @@ enum polc_shared_map {
 	POLC_SM_EVENTS,
 	POLC_SM_EV_BUDGET,
 	POLC_SM_L7,
+	POLC_SM_FQDN,
 	POLC_NR_SHARED,
 };
 

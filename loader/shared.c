@@ -24,6 +24,7 @@ static const char *const shared_names[POLC_NR_SHARED] = {
 	[POLC_SM_GEN_PROG] = POLC_MAP_GEN_PROG, [POLC_SM_CT] = POLC_MAP_CT,
 	[POLC_SM_FRAG] = POLC_MAP_FRAG,		[POLC_SM_EVENTS] = POLC_MAP_EVENTS,
 	[POLC_SM_EV_BUDGET] = POLC_MAP_EV_BUDGET, [POLC_SM_L7] = POLC_MAP_L7,
+	[POLC_SM_FQDN] = POLC_MAP_FQDN,
 };
 
 static const char *const entry_prog_names[2] = { POLC_PROG_FROM_POD, POLC_PROG_TO_POD };

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grammar/regex.h"
+
 #include "../passes/passes.h"
 #include "verdict.h"
 
@@ -61,6 +63,39 @@ static const struct polc_policy_value *probe(const struct ir_datapath *dp, uint3
 	return e ? &e->value : NULL;
 }
 
+/*
+ * The FQDN peers the datapath would have learned this address under:
+ * each name walked through the DFA of the policy's FQDN group, the
+ * selectors of the state it ends in (bpf-templates/fqdn.h). Up to max.
+ */
+static size_t fqdn_peers(const struct ir_datapath *dp, uint32_t policy, const struct sim_packet *pkt, uint32_t *out,
+			 size_t max)
+{
+	if (!dp->policy_fqdn_group || !dp->policy_fqdn_group[policy])
+		return 0;
+	const struct dp_fqdn_group *g = dp->fqdn_groups.items[dp->policy_fqdn_group[policy] - 1];
+	size_t n = 0;
+	for (size_t i = 0; i < pkt->n_names; i++) {
+		const char *name = pkt->names[i];
+		size_t len = strlen(name);
+		uint32_t st = dfa_walk(g->dfa, g->dfa->start, (const uint8_t *)name, len);
+		if (!len || name[len - 1] != '.')
+			st = dfa_walk(g->dfa, st, (const uint8_t *)".", 1);
+		uint32_t set = g->dfa->accept_of[st];
+		for (size_t k = 0; k < g->n; k++) {
+			if (!dfa_set_has(g->dfa, set, (uint32_t)k))
+				continue;
+			uint32_t peer = POLC_PEER_FQDN | g->hashes[k];
+			bool seen = false;
+			for (size_t j = 0; j < n && !seen; j++)
+				seen = out[j] == peer;
+			if (!seen && n < max)
+				out[n++] = peer;
+		}
+	}
+	return n;
+}
+
 void dp_sim_verdict(const struct ir_datapath *dp, const struct dp_endpoint *ep, enum ir_dir dir,
 		    const struct sim_packet *pkt, struct sim_verdict *out)
 {
@@ -69,12 +104,15 @@ void dp_sim_verdict(const struct ir_datapath *dp, const struct dp_endpoint *ep, 
 	int slot = port_slot(pkt->proto);
 	uint16_t pclass = slot >= 0 ? dp->ports->cls[slot][pkt->port] : 0;
 
-	uint32_t peers[3];
+	uint32_t peers[3 + POLC_FQDN_SLOTS];
 	size_t n_peers = 0;
 	peers[n_peers++] = identity;
 	if (cls)
 		peers[n_peers++] = POLC_PEER_CIDR | cls;
 	peers[n_peers++] = POLC_PEER_ANY;
+	/* Learned addresses count for world peers only, in egress (fqdn.h). */
+	if (dir == IR_EGRESS && ep->policy[dir] && (identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6))
+		n_peers += fqdn_peers(dp, ep->policy[dir], pkt, peers + n_peers, POLC_FQDN_SLOTS);
 	struct port_probe {
 		uint8_t proto, kind;
 		uint16_t port;

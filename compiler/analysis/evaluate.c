@@ -10,6 +10,8 @@
  */
 #include <string.h>
 
+#include "grammar/regex.h"
+
 #include "../passes/passes.h"
 #include "verdict.h"
 
@@ -103,6 +105,32 @@ static bool entity_matches(uint32_t entities, uint32_t identity, bool in_cluster
 	return false;
 }
 
+/*
+ * A toFQDNs selector: one of the names the endpoint resolved to this
+ * address matches its regex (the name lower-cased, with its final dot,
+ * as Cilium matches it). Only world addresses: Cilium gives a pod's or
+ * a node's address its own identity, never the selector's.
+ */
+static bool fqdn_matches(const struct ir_peer *peer, const struct sim_packet *pkt, bool world)
+{
+	if (!world || pkt->n_names == 0)
+		return false;
+	struct arena *arena = arena_new();
+	struct dfa *dfa;
+	bool match = false;
+	if (arena && regex_compile(arena, peer->fqdn.regex, strlen(peer->fqdn.regex), REGEX_ICASE_ASCII, NULL, &dfa,
+				   NULL) == 0) {
+		for (size_t i = 0; i < pkt->n_names && !match; i++) {
+			const char *name = pkt->names[i];
+			size_t n = strlen(name);
+			char *fq = arena_printf(arena, "%s%s", name, n && name[n - 1] == '.' ? "" : ".");
+			match = fq && dfa_match(dfa, (const uint8_t *)fq, strlen(fq)) != 0;
+		}
+	}
+	arena_free(arena);
+	return match;
+}
+
 /* in_cluster: the peer is a pod, a node or in a pod range: Cilium CIDR rules do not match it. */
 static bool peer_matches(const struct ir_peer *peer, const struct sim_packet *pkt, const struct ir_labels *labels,
 			 uint32_t identity, bool in_cluster)
@@ -123,6 +151,8 @@ static bool peer_matches(const struct ir_peer *peer, const struct sim_packet *pk
 		return true;
 	case IR_PEER_ENTITY:
 		return entity_matches(peer->entities, identity, in_cluster, pkt->family);
+	case IR_PEER_FQDN:
+		return fqdn_matches(peer, pkt, !in_cluster);
 	}
 	return false;
 }

@@ -27,6 +27,13 @@ struct sim_packet {
 	uint8_t peer[16]; /* the other end: source for ingress, destination for egress */
 	uint8_t proto;
 	uint16_t port; /* destination port, or ICMP type */
+	/*
+	 * toFQDNs: the DNS names (dotted, any case, final dot optional) whose
+	 * answers gave the endpoint this address, still within their TTL: what
+	 * the datapath learned (bpf-templates/fqdn.h). NULL: none.
+	 */
+	const char *const *names;
+	size_t n_names;
 };
 
 enum sim_reason {

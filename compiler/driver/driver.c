@@ -81,6 +81,7 @@ static void dump_dp(struct compilation *c, struct strbuf *sb)
 static void dump_dfa(struct compilation *c, struct strbuf *sb)
 {
 	ir_dump_http_sets(sb, &c->dp, &c->sources);
+	ir_dump_dns_sets(sb, &c->dp, &c->sources);
 }
 
 /* An error status from a stage's return code: -EINVAL means "diagnosed". */
@@ -134,6 +135,8 @@ static int resolve(struct compilation *c)
 		err = pass_entries(&ctx);
 	if (!err)
 		err = pass_l7(&ctx);
+	if (!err)
+		err = pass_dns(&ctx);
 	return stage_status(c, err, "resolving policies");
 }
 

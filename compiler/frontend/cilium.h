@@ -10,8 +10,9 @@
  *   cilium_rule.c      one api.Rule: subject, sections, L3 peers, default deny
  *   cilium_selector.c  EndpointSelector: label sources, validation, namespace scoping
  *   cilium_l4.c        toPorts and icmps
- *   cilium_l7.c        L7 rules, FQDNs, TLS, listeners: validated, then refused
- *                      as unsupported
+ *   cilium_l7.c        L7 rules, FQDNs, TLS, listeners: validated; what polc
+ *                      does not compile refused as unsupported
+ *   cilium_dns.c       DNS rules (rules.dns) and toFQDNs, lowered to the IR
  *   cilium_cidr.c      CIDRs as Cilium parses them, CIDR sets, CiliumCIDRGroup
  *
  * Semantics and validation follow Cilium's own code; each rule cites the
@@ -125,12 +126,24 @@ struct cil_l7 {
 	bool present; /* rules non-empty (Cilium's !Rules.IsEmpty()) */
 	bool dns;
 	struct src_loc dns_loc;
+	const struct ir_l7 *l7; /* lowered L7 rules of the item's ports; NULL: none (or errors) */
 };
 /* rules: of a toPorts item: validated, and refused as unsupported when valid. */
 void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *path, enum ir_dir dir,
 		  size_t n_ports, struct cil_l7 *out);
-/* toFQDNs: validated, then refused as unsupported. */
-void cil_parse_fqdns(struct cil *c, const struct ynode *list, const struct ypath *path);
+/*
+ * A DNS rule or toFQDNs item: {matchName} | {matchPattern}, validated as
+ * Cilium does. True with *text and *pattern set; false after a diagnostic.
+ */
+bool cil_dns_selector(struct cil *c, const struct ynode *node, const struct ypath *path, const char **text,
+		      bool *pattern);
+
+/* cilium_dns.c */
+/* rules.dns (a sequence) -> IR DNS rules; NULL for an empty list or after errors (reported). */
+const struct ir_l7 *cil_dns_rules(struct cil *c, const struct ynode *dns, const struct ypath *path,
+				  struct src_loc rules_loc);
+/* toFQDNs (a sequence): one FQDN peer of rule per item. */
+void cil_parse_fqdns(struct cil *c, const struct ynode *list, const struct ypath *path, struct cil_rule *rule);
 /* listener, originatingTLS, terminatingTLS, serverNames of a toPorts item. */
 void cil_parse_port_extras(struct cil *c, const struct ynode *port_rule, const struct ypath *path, enum ir_dir dir,
 			   const struct cil_l7 *l7);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * What polc does not compile yet, validated as Cilium validates it and
- * then refused as unsupported, naming the field: L7 rules (http, kafka,
- * dns, l7proto/l7), toFQDNs, Envoy listeners, TLS contexts and SNI
- * server names. Validating first keeps "invalid" (Cilium would refuse the
- * policy too) apart from "unsupported" (Cilium would enforce it, polc
- * cannot): an L7 rule is never dropped, and its port never opened wider.
+ * L7 rules, validated as Cilium validates them; what polc does not
+ * compile yet is then refused as unsupported, naming the field (http,
+ * kafka, l7proto/l7, Envoy listeners, TLS contexts, SNI server names).
+ * DNS rules and toFQDNs are lowered to the IR by cilium_dns.c.
+ * Validating first keeps "invalid" (Cilium would refuse the policy too)
+ * apart from "unsupported" (Cilium would enforce it, polc cannot): an L7
+ * rule is never dropped, and its port never opened wider.
  *
  * Checks (cilium/cilium pkg/policy/api/rule_validation.go PortRule.sanitize,
  * L7Rules.sanitize, IngressRule.sanitize; pkg/policy/api/fqdn.go; the
@@ -66,13 +67,14 @@ static bool dns_chars_ok(const char *s, bool pattern)
 	return true;
 }
 
-/* {matchName} | {matchPattern}: an FQDN selector or a DNS rule. */
-static void check_dns_selector(struct cil *c, const struct ynode *node, const struct ypath *path)
+/* {matchName} | {matchPattern}: an FQDN selector or a DNS rule (cilium_dns.c lowers both). */
+bool cil_dns_selector(struct cil *c, const struct ynode *node, const struct ypath *path, const char **text,
+		      bool *pattern_out)
 {
 	struct decoder *d = &c->d;
 	if (!decode_mapping(d, node, path))
-		return;
-	decode_known_fields(d, node, path, fqdn_fields);
+		return false;
+	bool ok = decode_known_fields(d, node, path, fqdn_fields);
 	const struct ynode *nn = ymap_get(node, "matchName");
 	const struct ynode *pn = ymap_get(node, "matchPattern");
 	if (ynode_is_set(nn) && ynode_is_set(pn)) {
@@ -80,33 +82,30 @@ static void check_dns_selector(struct cil *c, const struct ynode *node, const st
 				"write two items, one with matchName and one with matchPattern",
 				"Forbidden: matchName and matchPattern are exclusive (must validate one and only one "
 				"schema (oneOf))");
-		return;
+		return false;
 	}
 	if (!ynode_is_set(nn) && !ynode_is_set(pn)) {
 		decode_error_at(d, node->loc, path, "required-field", NULL,
 				"Required value: one of matchName, matchPattern is required");
-		return;
+		return false;
 	}
 	bool pattern = ynode_is_set(pn);
 	const char *key = pattern ? "matchPattern" : "matchName";
 	struct ypath kp = YPATH_KEY(path, key);
 	const char *s;
 	if (!decode_string(d, pattern ? pn : nn, &kp, &s))
-		return;
-	if (!dns_chars_ok(s, pattern))
+		return false;
+	if (!dns_chars_ok(s, pattern)) {
 		decode_error_at(d, (pattern ? pn : nn)->loc, &kp, "invalid-value",
 				pattern ? "letters, digits, '-', '_', '*' and single dots" : "letters, digits, '-', '_' and "
 											     "single dots",
 				"Invalid value: %s: should match '%s'", decode_quote(d, s),
 				pattern ? "^([-a-zA-Z0-9_*]+[.]?)+$" : "^([-a-zA-Z0-9_]+[.]?)+$");
-}
-
-void cil_parse_fqdns(struct cil *c, const struct ynode *list, const struct ypath *path)
-{
-	for (size_t i = 0; i < list->seq.len; i++) {
-		struct ypath ip = YPATH_INDEX(path, i);
-		check_dns_selector(c, list->seq.items[i], &ip);
+		return false;
 	}
+	*text = s;
+	*pattern_out = pattern;
+	return ok;
 }
 
 static void check_secret(struct cil *c, const struct ynode *node, const struct ypath *path)
@@ -259,6 +258,7 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 	decode_known_fields(d, rules, path, l7_fields);
 	static const char *const types[] = {"http", "kafka", "dns", "l7proto"};
 	const char *first = NULL;
+	bool first_conflict = false;
 	for (size_t k = 0; k < rules->map.len; k++) {
 		const char *key = rules->map.pairs[k].key->scalar.value;
 		const struct ynode *v = rules->map.pairs[k].value;
@@ -272,6 +272,7 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 			decode_error_at(d, rules->map.pairs[k].key->loc, path, "forbidden",
 					"one toPorts item carries one L7 protocol: write another toPorts item",
 					"multiple L7 protocol rule types specified in single rule (%s and %s)", first, key);
+			first_conflict = true;
 			continue;
 		}
 		first = key;
@@ -299,18 +300,21 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 	if (dns) {
 		out->dns = true;
 		out->dns_loc = ymap_get_key(rules, "dns")->loc;
-		if (dir == IR_INGRESS)
+		bool ok = true;
+		if (dir == IR_INGRESS) {
 			/* PortRule.sanitize(ingress) and IngressRule.sanitize */
 			decode_error_at(d, out->dns_loc, &dp, "forbidden", "DNS rules apply to egress toPorts only",
 					"DNS rules are not allowed on ingress (L7 protocol DNS is not supported on "
 					"ingress yet)");
-		else if (n_ports == 0)
+			ok = false;
+		} else if (n_ports == 0) {
 			decode_error_at(d, out->dns_loc, &dp, "required-field", "add ports: [{port: \"53\", protocol: ANY}]",
 					"port 53 must be specified for DNS rules");
-		for (size_t i = 0; i < dns->seq.len; i++) {
-			struct ypath ip = YPATH_INDEX(&dp, i);
-			check_dns_selector(c, dns->seq.items[i], &ip);
+			ok = false;
 		}
+		const struct ir_l7 *ir = cil_dns_rules(c, dns, &dp, out->dns_loc);
+		if (ok && !first_conflict)
+			out->l7 = ir;
 	}
 	if (l7 && !(l7proto && *l7proto))
 		decode_error_at(d, ymap_get_key(rules, "l7")->loc, &lp, "required-field", "set l7proto",
@@ -332,9 +336,6 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 	if (kafka)
 		cil_unsupported(c, ymap_get_key(rules, "kafka")->loc, &kp, NULL,
 				"L7 Kafka rules (rules.kafka) are not supported by polc");
-	if (dns)
-		cil_unsupported(c, out->dns_loc, &dp, "DNS query matching is its own issue",
-				"L7 DNS rules (rules.dns) are not supported by polc yet");
 	if (l7proto && *l7proto)
 		cil_unsupported(c, ymap_get_key(rules, "l7proto")->loc, &pp, NULL,
 				"generic L7 rules (rules.l7proto %s) are not supported by polc", decode_quote(d, l7proto));

@@ -341,10 +341,7 @@ static void parse_entry(struct cil *c, const struct ynode *node, const struct yp
 				cil_unsupported(c, kloc, &kp, "select the service's pods with toEndpoints",
 						"toServices is not supported by polc yet");
 		} else if (strcmp(key, "toFQDNs") == 0) {
-			cil_parse_fqdns(c, v, &kp);
-			if (v->seq.len)
-				cil_unsupported(c, kloc, &kp, "DNS-based egress is its own issue",
-						"toFQDNs (DNS names) is not supported by polc yet");
+			cil_parse_fqdns(c, v, &kp, rule);
 		}
 	}
 

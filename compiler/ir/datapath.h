@@ -138,6 +138,48 @@ struct dp_http_union {
 	uint16_t u;    /* their union */
 };
 
+/*
+ * A DNS rule set (passes/dns.c): the query names one (policy, peer,
+ * port) allows, the union of the DNS rules covering it. Its id follows
+ * the HTTP sets' (polc_policy_value.l7 >= features.dns_set_first). One
+ * DFA over the rules' regexes (REGEX_ICASE_ASCII, over the name in
+ * dotted form with its final dot); bit i of an accept set is rules[i].
+ */
+struct dp_dns_set {
+	uint32_t id;
+	const struct ir_dns_rule **rules;
+	uint32_t *rule_ids; /* the ir_rule of each, reported for the queries it allows */
+	size_t n_rules;
+	const struct dfa *dfa;
+};
+
+/*
+ * toFQDNs selectors (passes/dns.c). A selector is known by its regex
+ * (spelling aside) and identified by a hash of it that stays the same
+ * across compilations: the datapath keeps the addresses it learns under
+ * that hash (struct polc_fqdn_value), so a new policy generation that
+ * still has the selector finds them. Policy entries of FQDN peers have
+ * peer POLC_PEER_FQDN | hash.
+ */
+struct dp_fqdn_selector {
+	uint32_t hash; /* 30 bits, non-zero */
+	const char *regex;
+	const struct ir_peer *peer; /* the first peer with it, for diagnostics */
+};
+
+/*
+ * The selectors of one egress policy, and the DFA over their regexes
+ * that tells, from the question name of a DNS answer, under which of
+ * them the answer's addresses are learned. Policies with the same
+ * selectors share a group.
+ */
+struct dp_fqdn_group {
+	uint32_t id;        /* 1-based */
+	uint32_t *hashes;   /* sorted; regex i of the DFA is hashes[i] */
+	size_t n;
+	const struct dfa *dfa;
+};
+
 struct dp_features {
 	bool probe_cidr;
 	bool probe_peer_any;
@@ -148,6 +190,9 @@ struct dp_features {
 	bool have_deny;
 	bool have_audit;
 	bool have_l7_http; /* some entry has an L7 HTTP rule set */
+	bool have_l7_dns;  /* some entry has a DNS rule set */
+	uint32_t dns_set_first; /* id of the first DNS set (HTTP sets come first) */
+	bool have_fqdn;    /* some entry has an FQDN peer */
 	uint8_t v4_prefixlens[33]; /* in use, longest first */
 	size_t n_v4_prefixlens;
 	uint8_t v6_prefixlens[129];
@@ -168,7 +213,12 @@ struct ir_datapath {
 	VEC(struct dp_ipcache_entry) ipcache;    /* sorted by key bytes */
 	VEC(struct dp_policy_entry) entries;     /* sorted by key bytes */
 	VEC(struct dp_http_set *) http_sets;     /* sorted by id */
-	VEC(struct dp_http_union) http_unions;   /* sorted by (a, b) */
+	VEC(struct dp_http_union) http_unions;   /* sorted by (a, b); sets of either protocol */
+	VEC(struct dp_dns_set *) dns_sets;       /* sorted by id */
+	VEC(struct dp_fqdn_selector) fqdn_selectors; /* sorted by hash */
+	VEC(struct dp_fqdn_group *) fqdn_groups; /* sorted by id */
+	/* FQDN group of each policy, by policy id (0: none); NULL without FQDN peers. */
+	uint32_t *policy_fqdn_group;
 	struct dp_port_classes *ports;
 	struct dp_features features;
 	/* Identity of each pod, by index in ir_program.pods. */

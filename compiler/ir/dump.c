@@ -66,6 +66,9 @@ void ir_dump_peer(struct strbuf *out, const struct ir_peer *peer)
 			if (peer->entities & (1u << i))
 				strbuf_printf(out, " %s", entity_names[i]);
 		break;
+	case IR_PEER_FQDN:
+		strbuf_printf(out, "fqdn %s %s", peer->fqdn.pattern ? "matchPattern" : "matchName", peer->fqdn.text);
+		break;
 	}
 }
 
@@ -123,6 +126,9 @@ static void dump_rule_l7(struct strbuf *out, const struct ir_rule *rule)
 		strbuf_putc(out, '\n');
 		for (size_t i = 0; i < l7->n_http; i++)
 			dump_http_rule(out, "      ", &l7->http[i]);
+		for (size_t i = 0; i < l7->n_dns; i++)
+			strbuf_printf(out, "      dns %s %s\n", l7->dns[i].pattern ? "matchPattern" : "matchName",
+				      l7->dns[i].text);
 	}
 }
 
@@ -277,8 +283,10 @@ void ir_dump_datapath(struct strbuf *out, const struct ir_datapath *dp, const st
 		strbuf_printf(out, "entry policy=%u peer=", e->key.policy);
 		if (e->key.peer == POLC_PEER_ANY)
 			strbuf_puts(out, "any");
-		else if (e->key.peer & POLC_PEER_CIDR)
+		else if ((e->key.peer & POLC_PEER_KIND_MASK) == POLC_PEER_CIDR)
 			strbuf_printf(out, "cidr:%u", e->key.peer & ~POLC_PEER_CIDR);
+		else if ((e->key.peer & POLC_PEER_KIND_MASK) == POLC_PEER_FQDN)
+			strbuf_printf(out, "fqdn:%08x", e->key.peer & ~POLC_PEER_KIND_MASK);
 		else
 			strbuf_printf(out, "%u", e->key.peer);
 		if (e->key.proto == 0)
@@ -292,12 +300,30 @@ void ir_dump_datapath(struct strbuf *out, const struct ir_datapath *dp, const st
 		const struct ir_rule *rule = e->value.rule < prog->rules.len ? prog->rules.items[e->value.rule] : NULL;
 		strbuf_printf(out, " -> %s rule=%u", e->value.action == POLC_ACT_DENY ? "deny" : "allow", e->value.rule);
 		if (e->value.l7)
-			strbuf_printf(out, " http=%u", e->value.l7);
+			strbuf_printf(out, " %s=%u",
+				      dp->features.have_l7_dns && e->value.l7 >= dp->features.dns_set_first ? "dns" : "http",
+				      e->value.l7);
 		strbuf_printf(out, "%s%s\n", rule && rule->path ? " " : "", rule && rule->path ? rule->path : "");
 	}
 	for (size_t i = 0; i < dp->http_unions.len; i++) {
 		const struct dp_http_union *u = &dp->http_unions.items[i];
 		strbuf_printf(out, "http-union %u+%u -> %u\n", u->a, u->b, u->u);
+	}
+	for (size_t i = 0; i < dp->fqdn_selectors.len; i++) {
+		const struct dp_fqdn_selector *f = &dp->fqdn_selectors.items[i];
+		strbuf_printf(out, "fqdn %08x %s %s\n", f->hash, f->peer->fqdn.pattern ? "matchPattern" : "matchName",
+			      f->peer->fqdn.text);
+	}
+	for (size_t i = 0; i < dp->fqdn_groups.len; i++) {
+		const struct dp_fqdn_group *g = dp->fqdn_groups.items[i];
+		strbuf_printf(out, "fqdn-group %u:", g->id);
+		for (size_t k = 0; k < g->n; k++)
+			strbuf_printf(out, " %08x", g->hashes[k]);
+		strbuf_puts(out, " policies");
+		for (size_t p = 0; p < dp->policies.len; p++)
+			if (dp->policy_fqdn_group[dp->policies.items[p]->id] == g->id)
+				strbuf_printf(out, " %u", dp->policies.items[p]->id);
+		strbuf_putc(out, '\n');
 	}
 }
 
@@ -344,5 +370,29 @@ void ir_dump_http_sets(struct strbuf *out, const struct ir_datapath *dp, const s
 		dump_dfa_field(out, "header names", s->names);
 		if (s->values)
 			dump_dfa_field(out, "header values", s->values);
+	}
+}
+
+void ir_dump_dns_sets(struct strbuf *out, const struct ir_datapath *dp, const struct source_set *sources)
+{
+	strbuf_printf(out, "# DNS rule sets: %zu\n", dp->dns_sets.len);
+	for (size_t i = 0; i < dp->dns_sets.len; i++) {
+		const struct dp_dns_set *s = dp->dns_sets.items[i];
+		strbuf_printf(out, "dns-set %u: %zu rules\n", s->id, s->n_rules);
+		for (size_t r = 0; r < s->n_rules; r++) {
+			const struct ir_dns_rule *d = s->rules[r];
+			strbuf_printf(out, "  bit %zu: rule %u %s %s  # %s:%u %s\n", r, s->rule_ids[r],
+				      d->pattern ? "matchPattern" : "matchName", d->text, source_name(sources, d->loc.file),
+				      d->loc.line, d->path ? d->path : "");
+		}
+		dump_dfa_field(out, "names", s->dfa);
+	}
+	strbuf_printf(out, "# toFQDNs groups: %zu\n", dp->fqdn_groups.len);
+	for (size_t i = 0; i < dp->fqdn_groups.len; i++) {
+		const struct dp_fqdn_group *g = dp->fqdn_groups.items[i];
+		strbuf_printf(out, "fqdn-group %u: %zu selectors\n", g->id, g->n);
+		for (size_t k = 0; k < g->n; k++)
+			strbuf_printf(out, "  bit %zu: %08x\n", k, g->hashes[k]);
+		dump_dfa_field(out, "names", g->dfa);
 	}
 }

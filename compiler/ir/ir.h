@@ -114,6 +114,21 @@ enum ir_peer_kind {
 	IR_PEER_SELECTOR, /* the identities a selector matches */
 	IR_PEER_CIDR,     /* addresses in cidr and in no except */
 	IR_PEER_ENTITY,   /* Cilium entities */
+	IR_PEER_FQDN,     /* addresses the endpoint learned for DNS names (toFQDNs) */
+};
+
+/*
+ * One toFQDNs item (matchName or matchPattern). Its addresses are not
+ * known at compile time: the datapath learns them from the DNS answers
+ * the endpoint receives (bpf-templates/fqdn.h). regex is the anchored
+ * regex Cilium matches lower-case, fully qualified names against
+ * (grammar/regex.h regex_from_dns_name / regex_from_dns_pattern): the
+ * selector's identity, whatever its spelling (case, trailing dot).
+ */
+struct ir_fqdn {
+	const char *text; /* as written */
+	const char *regex;
+	bool pattern;     /* matchPattern (else matchName) */
 };
 
 struct ir_peer {
@@ -127,6 +142,7 @@ struct ir_peer {
 	/* CIDR: also matches pod and node addresses (Kubernetes ipBlock); Cilium CIDR rules do not. */
 	bool matches_endpoints;
 	uint32_t entities; /* ENTITY: enum ir_entity bits */
+	struct ir_fqdn fqdn; /* FQDN */
 };
 
 #define IR_PROTO_ICMP 1
@@ -179,9 +195,30 @@ struct ir_http_rule {
 	bool never;
 };
 
+/*
+ * L7 DNS rules of one Cilium toPorts item (rules.dns, egress only): a
+ * query on its ports is allowed when its question name matches any DNS
+ * rule of any toPorts item covering the peer and port (the same union
+ * as for HTTP). regex is the anchored regex of the names the rule
+ * allows, as Cilium's DNS proxy builds it (grammar/regex.h): a
+ * matchPattern of only stars is every name ("\\C*"), as in Cilium's
+ * proxy, where toFQDNs reads it as every well-formed name.
+ */
+struct ir_dns_rule {
+	uint32_t id;       /* dense over the program in rule order, numbered by the passes */
+	const char *text;  /* as written */
+	const char *regex;
+	bool pattern;      /* matchPattern (else matchName) */
+	struct src_loc loc;
+	const char *path;  /* ...toPorts[0].rules.dns[1] */
+};
+
+/* A toPorts item's L7 rules: HTTP or DNS (Cilium allows one L7 protocol per item). */
 struct ir_l7 {
 	struct ir_http_rule *http; /* n_http >= 1: `http: []` is no L7 rule at all */
 	size_t n_http;
+	struct ir_dns_rule *dns;   /* n_dns >= 1 likewise */
+	size_t n_dns;
 	struct src_loc loc; /* the rules: key */
 	const char *path;
 };
@@ -199,7 +236,7 @@ struct ir_port {
 	const char *name; /* named port, resolved per pod by the passes; lo, hi unused */
 	struct src_loc loc;
 	const char *path;
-	const struct ir_l7 *l7; /* NULL: every request (no L7 rules); TCP only */
+	const struct ir_l7 *l7; /* NULL: every request (no L7 rules); HTTP: TCP only; DNS: TCP, UDP (SCTP: none passes) */
 };
 
 /* Every port of its protocol? (ICMP types have no wildcard form.) */

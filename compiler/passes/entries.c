@@ -202,6 +202,9 @@ static int peer_keys_of(struct pass_ctx *ctx, const struct ir_peer *peer, peer_k
 		} arg = {ctx->arena, out};
 		return cidr_peer_classes(ctx, peer, push_class, &arg);
 	}
+	case IR_PEER_FQDN:
+		/* Addresses learned at run time (bpf-templates/fqdn.h), keyed by the selector. */
+		return vec_push(ctx->arena, out, POLC_PEER_FQDN | dns_fqdn_hash(peer->fqdn.regex));
 	case IR_PEER_SELECTOR:
 	case IR_PEER_ENTITY: {
 		if (peer->kind == IR_PEER_ENTITY && (peer->entities & IR_ENTITY_ALL))
@@ -237,7 +240,8 @@ static int emit_named(struct entry_sink *s, const struct ir_peer *peer, const st
 	struct pass_ctx *ctx = s->ctx;
 	const struct ir_program *prog = ctx->prog;
 	const struct id_set *set = NULL;
-	if (port_slot(port->proto) < 0)
+	/* A named port is a pod's: learned FQDN addresses are the world's. */
+	if (port_slot(port->proto) < 0 || peer->kind == IR_PEER_FQDN)
 		return 0;
 	if (peer->kind == IR_PEER_SELECTOR || (peer->kind == IR_PEER_ENTITY && !(peer->entities & IR_ENTITY_ALL))) {
 		int err = peer_identities(ctx, peer, &set);
@@ -343,8 +347,10 @@ int pass_entries(struct pass_ctx *ctx)
 		memcpy(&e->value, v, sizeof(e->value));
 		if (e->key.peer == POLC_PEER_ANY)
 			f->probe_peer_any = true;
-		else if (e->key.peer & POLC_PEER_CIDR)
+		else if ((e->key.peer & POLC_PEER_KIND_MASK) == POLC_PEER_CIDR)
 			f->probe_cidr = true;
+		else if ((e->key.peer & POLC_PEER_KIND_MASK) == POLC_PEER_FQDN)
+			f->have_fqdn = true;
 		if (e->key.proto == 0)
 			f->probe_proto_any = true;
 		else if (e->key.port_kind == POLC_PORT_EXACT)

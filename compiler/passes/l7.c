@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * L7 HTTP rule sets: which HTTP rules decide a request, per policy entry,
- * and the DFAs that decide them.
+ * L7 rule sets: which L7 rules (HTTP, or DNS: passes/dns.c) decide a
+ * request, per policy entry, and the DFAs that decide HTTP requests.
  *
  * pass_entries reports, for every allow entry it emits, the L7 rules of
  * the port that produced it (l7_contribute; none: the entry allows every
@@ -35,6 +35,12 @@
  * Each distinct set gets one DFA per request field (method, path, host,
  * header names, header values), all rules in one DFA with accept sets:
  * one walk decides for the whole set.
+ *
+ * DNS rules (UDP and TCP ports, and SCTP, where no query passes) take
+ * the same path: a set is HTTP or DNS, never both (Cilium refuses to
+ * merge two L7 parsers on one port: so does this pass). HTTP sets are
+ * numbered first, DNS sets after them (dp->features.dns_set_first), so
+ * the datapath tells a set's protocol by its id.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -95,9 +101,16 @@ int l7_contribute(struct pass_ctx *ctx, const struct polc_policy_key *key, const
 /* ---- rule sets as sorted lists of (HTTP rule, rule id) ---------------------- */
 
 struct member {
-	const struct ir_http_rule *http;
+	const struct ir_http_rule *http; /* one of http and dns */
+	const struct ir_dns_rule *dns;
 	uint32_t rule;
 };
+
+/* HTTP rules sort before DNS rules, each kind by its id. */
+static uint64_t member_key(const struct member *m)
+{
+	return m->http ? m->http->id : (1ull << 32) | m->dns->id;
+}
 
 typedef VEC(struct member) member_vec;
 
@@ -111,8 +124,13 @@ struct eff {
 
 static int member_cmp(const void *a, const void *b)
 {
-	const struct member *x = a, *y = b;
-	return x->http->id < y->http->id ? -1 : x->http->id > y->http->id;
+	uint64_t x = member_key(a), y = member_key(b);
+	return x < y ? -1 : x > y;
+}
+
+static bool member_same(const struct member *x, const struct member *y)
+{
+	return x->http == y->http && x->dns == y->dns;
 }
 
 static int add_members(struct arena *arena, member_vec *out, const struct l7_contrib *c)
@@ -120,7 +138,10 @@ static int add_members(struct arena *arena, member_vec *out, const struct l7_con
 	for (uint32_t i = 0; i < c->n; i++) {
 		const struct ir_l7 *l7 = c->refs[i].l7;
 		for (size_t k = 0; k < l7->n_http; k++)
-			if (vec_push(arena, out, (struct member){&l7->http[k], c->refs[i].rule}))
+			if (vec_push(arena, out, (struct member){&l7->http[k], NULL, c->refs[i].rule}))
+				return -ENOMEM;
+		for (size_t k = 0; k < l7->n_dns; k++)
+			if (vec_push(arena, out, (struct member){NULL, &l7->dns[k], c->refs[i].rule}))
 				return -ENOMEM;
 	}
 	return 0;
@@ -132,7 +153,7 @@ static void sort_unique(member_vec *v)
 		qsort(v->items, v->len, sizeof(*v->items), member_cmp);
 	size_t n = 0;
 	for (size_t i = 0; i < v->len; i++)
-		if (n == 0 || v->items[n - 1].http != v->items[i].http)
+		if (n == 0 || !member_same(&v->items[n - 1], &v->items[i]))
 			v->items[n++] = v->items[i];
 	v->len = n;
 }
@@ -161,7 +182,7 @@ static bool members_equal(const member_vec *x, const member_vec *y)
 	if (x->len != y->len)
 		return false;
 	for (size_t i = 0; i < x->len; i++)
-		if (x->items[i].http != y->items[i].http)
+		if (!member_same(&x->items[i], &y->items[i]))
 			return false;
 	return true;
 }
@@ -208,9 +229,10 @@ static int eff_add(struct l7_pass *p, struct eff *e, const struct l7_contrib *c)
 	return add_members(p->a, &e->members, c);
 }
 
-/* A point: an exact TCP port, or a TCP range class. */
+/* A point: an exact port, or a range class, of a protocol with ports (L7: TCP, UDP, SCTP). */
 struct point {
 	bool exact;
+	uint8_t proto;
 	uint16_t port; /* the port, or the class */
 };
 
@@ -218,13 +240,14 @@ static int eff_of(struct l7_pass *p, uint32_t policy, uint32_t peer, struct poin
 {
 	memset(e, 0, sizeof(*e));
 	int err = 0;
-	uint16_t cls = pt.exact ? (p->dp->ports ? p->dp->ports->cls[POLC_PSLOT_TCP][pt.port] : 0) : pt.port;
+	int slot = port_slot(pt.proto);
+	uint16_t cls = pt.exact ? (p->dp->ports && slot >= 0 ? p->dp->ports->cls[slot][pt.port] : 0) : pt.port;
 	if (pt.exact)
-		err = eff_add(p, e, find(p, policy, peer, IR_PROTO_TCP, POLC_PORT_EXACT, pt.port));
+		err = eff_add(p, e, find(p, policy, peer, pt.proto, POLC_PORT_EXACT, pt.port));
 	if (!err && cls)
-		err = eff_add(p, e, find(p, policy, peer, IR_PROTO_TCP, POLC_PORT_RANGE, cls));
+		err = eff_add(p, e, find(p, policy, peer, pt.proto, POLC_PORT_RANGE, cls));
 	if (!err)
-		err = eff_add(p, e, find(p, policy, peer, IR_PROTO_TCP, POLC_PORT_ANY, 0));
+		err = eff_add(p, e, find(p, policy, peer, pt.proto, POLC_PORT_ANY, 0));
 	if (!err)
 		err = eff_add(p, e, find(p, policy, peer, 0, POLC_PORT_ANY, 0));
 	return err;
@@ -251,7 +274,7 @@ static int assign(struct l7_pass *p, uint32_t policy, uint32_t peer, struct poin
 	memset(&k, 0, sizeof(k));
 	k.policy = policy;
 	k.peer = peer;
-	k.proto = IR_PROTO_TCP;
+	k.proto = pt.proto;
 	k.port_kind = pt.exact ? POLC_PORT_EXACT : POLC_PORT_RANGE;
 	k.port = pt.port;
 	struct dp_policy_entry *e = find_entry(p->dp, &k);
@@ -281,6 +304,8 @@ static int id_cmp(const void *a, const void *b)
 static int point_cmp(const void *a, const void *b)
 {
 	const struct point *x = a, *y = b;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
 	if (x->exact != y->exact)
 		return x->exact ? -1 : 1;
 	return x->port < y->port ? -1 : x->port > y->port;
@@ -319,18 +344,19 @@ static int do_policy(struct l7_pass *p, uint32_t policy, const struct polc_polic
 				return -ENOMEM;
 		}
 		const struct l7_contrib *c = hashmap_find(&p->ctx->l7_contrib, k);
-		if (!c || c->n == 0 || k->proto != IR_PROTO_TCP)
+		if (!c || c->n == 0 || port_slot(k->proto) < 0)
 			continue;
 		struct point pt;
 		if (k->port_kind == POLC_PORT_EXACT)
-			pt = (struct point){true, k->port};
+			pt = (struct point){true, k->proto, k->port};
 		else if (k->port_kind == POLC_PORT_RANGE)
-			pt = (struct point){false, k->port};
+			pt = (struct point){false, k->proto, k->port};
 		else
-			continue; /* L7 rules need a port: no (TCP, any) entry has them */
+			continue; /* L7 rules need a port: no (proto, any) entry has them */
 		bool seen = false;
 		for (size_t j = 0; j < points.len && !seen; j++)
-			seen = points.items[j].exact == pt.exact && points.items[j].port == pt.port;
+			seen = points.items[j].exact == pt.exact && points.items[j].proto == pt.proto &&
+			       points.items[j].port == pt.port;
 		if (!seen && vec_push(p->a, &points, pt))
 			return -ENOMEM;
 	}
@@ -451,10 +477,10 @@ next:;
 	return 0;
 }
 
-/* HTTP rules get dense ids in rule order: set members sort, and report, by them. */
-static void number_http_rules(struct ir_program *prog)
+/* HTTP and DNS rules get dense ids in rule order: set members sort, and report, by them. */
+static void number_l7_rules(struct ir_program *prog)
 {
-	uint32_t next = 0;
+	uint32_t next = 0, next_dns = 0;
 	for (size_t r = 0; r < prog->rules.len; r++) {
 		const struct ir_rule *rule = prog->rules.items[r];
 		for (size_t i = 0; i < rule->n_ports; i++) {
@@ -466,6 +492,8 @@ static void number_http_rules(struct ir_program *prog)
 				continue;
 			for (size_t k = 0; k < l7->n_http; k++)
 				l7->http[k].id = next++;
+			for (size_t k = 0; k < l7->n_dns; k++)
+				l7->dns[k].id = next_dns++;
 		}
 	}
 }
@@ -720,6 +748,30 @@ static int build_set(struct l7_pass *p, uint32_t id, const member_vec *m, struct
 	return 0;
 }
 
+/*
+ * 0: an HTTP set, 1: a DNS set; a set with both is an error, as in Cilium
+ * ("cannot merge conflicting L7 parsers"): rules covering one peer and
+ * port must agree on the protocol.
+ */
+static int set_kind(struct l7_pass *p, const member_vec *m)
+{
+	const struct member *http = NULL, *dns = NULL;
+	for (size_t i = 0; i < m->len; i++) {
+		if (m->items[i].http && !http)
+			http = &m->items[i];
+		if (m->items[i].dns && !dns)
+			dns = &m->items[i];
+	}
+	if (!http || !dns)
+		return http ? 0 : 1;
+	int err = diag_error(p->ctx->diags, dns->dns->loc, dns->dns->path, "conflicting-l7-parsers",
+			     "give DNS and HTTP rules different ports, or different peers",
+			     "DNS rules and the HTTP rules of %s apply to the same peer and port: one port carries "
+			     "one L7 protocol (Cilium: cannot merge conflicting L7 parsers)",
+			     http->http->yaml_path ? http->http->yaml_path : "another rule");
+	return err ? err : -EINVAL;
+}
+
 /* ---- the pass --------------------------------------------------------------- */
 
 static int key_cmp(const void *a, const void *b)
@@ -746,7 +798,7 @@ int pass_l7(struct pass_ctx *ctx)
 		return 0;
 
 	struct l7_pass p = {.ctx = ctx, .a = ctx->arena, .dp = dp};
-	number_http_rules(ctx->prog);
+	number_l7_rules(ctx->prog);
 	int err = index_classes(&p);
 	if (err)
 		return err;
@@ -769,6 +821,31 @@ int pass_l7(struct pass_ctx *ctx)
 		lo = hi;
 	}
 
+	/* HTTP sets first, DNS sets after them: the datapath tells them apart by id. */
+	uint32_t *new_id = arena_calloc(p.a, p.sets.len + 1, sizeof(uint32_t));
+	if (!new_id)
+		return -ENOMEM;
+	uint32_t n_http = 0, n_dns = 0;
+	for (size_t i = 0; i < p.sets.len; i++) {
+		int kind = set_kind(&p, &p.sets.items[i]);
+		if (kind < 0)
+			return kind;
+		if (kind == 0)
+			new_id[i + 1] = ++n_http;
+	}
+	for (size_t i = 0; i < p.sets.len; i++)
+		if (!new_id[i + 1])
+			new_id[i + 1] = n_http + ++n_dns;
+	for (size_t i = 0; i < p.added.len; i++)
+		p.added.items[i].value.l7 = (uint16_t)new_id[p.added.items[i].value.l7];
+	for (size_t i = 0; i < dp->entries.len; i++)
+		if (dp->entries.items[i].value.l7)
+			dp->entries.items[i].value.l7 = (uint16_t)new_id[dp->entries.items[i].value.l7];
+	for (size_t i = 0; i < p.unions.len; i++) {
+		struct dp_http_union *u = &p.unions.items[i];
+		*u = (struct dp_http_union){(uint16_t)new_id[u->a], (uint16_t)new_id[u->b], (uint16_t)new_id[u->u]};
+	}
+
 	if (p.added.len) {
 		for (size_t i = 0; i < p.added.len; i++)
 			if (vec_push(p.a, &dp->entries, p.added.items[i]))
@@ -779,12 +856,33 @@ int pass_l7(struct pass_ctx *ctx)
 			if (p.added.items[i].key.port_kind == POLC_PORT_RANGE)
 				dp->features.probe_port_class = true;
 	}
-	for (size_t i = 0; i < p.sets.len; i++) {
-		struct dp_http_set *s;
-		err = build_set(&p, (uint32_t)i + 1, &p.sets.items[i], &s);
+	for (uint32_t id = 1; id <= n_http + n_dns; id++) {
+		size_t i = 0;
+		while (new_id[i + 1] != id)
+			i++;
+		const member_vec *m = &p.sets.items[i];
+		if (id <= n_http) {
+			struct dp_http_set *s;
+			err = build_set(&p, id, m, &s);
+			if (err)
+				return err;
+			if (vec_push(p.a, &dp->http_sets, s))
+				return -ENOMEM;
+			continue;
+		}
+		const struct ir_dns_rule **rules = arena_calloc(p.a, m->len, sizeof(*rules));
+		uint32_t *rule_ids = arena_calloc(p.a, m->len, sizeof(*rule_ids));
+		if (!rules || !rule_ids)
+			return -ENOMEM;
+		for (size_t j = 0; j < m->len; j++) {
+			rules[j] = m->items[j].dns;
+			rule_ids[j] = m->items[j].rule;
+		}
+		struct dp_dns_set *ds;
+		err = dns_build_set(ctx, id, rules, rule_ids, m->len, &ds);
 		if (err)
 			return err;
-		if (vec_push(p.a, &dp->http_sets, s))
+		if (vec_push(p.a, &dp->dns_sets, ds))
 			return -ENOMEM;
 	}
 	if (p.unions.len > 1)
@@ -792,6 +890,8 @@ int pass_l7(struct pass_ctx *ctx)
 	dp->http_unions.items = p.unions.items;
 	dp->http_unions.len = p.unions.len;
 	dp->http_unions.cap = p.unions.cap;
-	dp->features.have_l7_http = dp->http_sets.len > 0;
+	dp->features.have_l7_dns = n_dns > 0;
+	dp->features.dns_set_first = n_http + 1;
+	dp->features.have_l7_http = n_http > 0;
 	return 0;
 }

@@ -12,8 +12,10 @@
  *   cidr_classes   CIDR prefixes -> classes; the ipcache
  *   entries        (policy, peer, protocol, port class) -> verdict,
  *                  merged (deny wins); the features codegen keeps
- *   l7             the L7 HTTP rules of each allow entry, unioned over
- *                  every entry a packet can hit, as rule sets with DFAs
+ *   l7             the L7 HTTP and DNS rules of each allow entry, unioned
+ *                  over every entry a packet can hit, as rule sets with DFAs
+ *   dns            toFQDNs: the selectors of each egress policy and the
+ *                  DFA that learns addresses under them from DNS answers
  *
  * Each returns 0, -EINVAL after reporting diagnostics, or -ENOMEM.
  */
@@ -63,6 +65,7 @@ int pass_port_classes(struct pass_ctx *ctx);
 int pass_cidr_classes(struct pass_ctx *ctx);
 int pass_entries(struct pass_ctx *ctx);
 int pass_l7(struct pass_ctx *ctx);
+int pass_dns(struct pass_ctx *ctx);
 
 /* ---- shared helpers ---- */
 
@@ -91,6 +94,12 @@ int port_classes_in_range(struct pass_ctx *ctx, int slot, uint16_t lo, uint16_t 
  * them into rule sets. 0 or -ENOMEM.
  */
 int l7_contribute(struct pass_ctx *ctx, const struct polc_policy_key *key, const struct ir_l7 *l7, uint32_t rule);
+
+/* passes/dns.c: the DNS rule set with this id (called by pass_l7 for sets of DNS rules). */
+int dns_build_set(struct pass_ctx *ctx, uint32_t id, const struct ir_dns_rule **rules, const uint32_t *rule_ids,
+		  size_t n, struct dp_dns_set **out);
+/* The stable 30-bit identity of an FQDN selector's regex (never 0). */
+uint32_t dns_fqdn_hash(const char *regex);
 
 /* Longest endpoint-class prefix containing addr (0: none). */
 uint32_t cidr_endpoint_class(struct pass_ctx *ctx, const struct ir_cidr *addr);

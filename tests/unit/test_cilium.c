@@ -670,10 +670,6 @@ static void test_unsupported(void **state)
 	expect_only_unsupported(fx, 12, "spec.ingress[0].toPorts[0].rules.http", "L7 HTTP rules");
 	fx_free(fx);
 
-	fx = load_bad(CNP "  egress:\n  - toFQDNs:\n    - matchName: example.com\n");
-	expect_only_unsupported(fx, 9, "spec.egress[0].toFQDNs", "toFQDNs");
-	fx_free(fx);
-
 	fx = load_bad(CNP "  egress:\n  - toServices:\n    - k8sService: {serviceName: s, namespace: n}\n");
 	expect_only_unsupported(fx, 9, "spec.egress[0].toServices", "toServices");
 	fx_free(fx);

@@ -17,7 +17,8 @@
  * Maps shared by all policy generations (pinned once, never replaced):
  *   polc_gen_prog   prog array, slot 0 = the live generation's program
  *   polc_ct         conntrack, survives every swap
- *   polc_l7         per-connection HTTP state of connections under L7 rules
+ *   polc_l7         per-connection state of TCP connections under L7 rules (HTTP, DNS)
+ *   polc_fqdn       addresses endpoints learned from DNS answers (toFQDNs)
  *   polc_frag       verdicts of IP datagrams whose later fragments follow
  *   polc_events     ring buffer of verdict events
  *   polc_ev_budget  per-CPU event rate limiter
@@ -34,7 +35,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a struct below changes; the loader refuses mismatches. */
-#define POLC_LAYOUT_VERSION 4
+#define POLC_LAYOUT_VERSION 5
 
 #define POLC_DIR_INGRESS 0
 #define POLC_DIR_EGRESS 1
@@ -137,7 +138,8 @@ struct polc_port_classes {
 /*
  * Policy: one entry per (policy, peer, protocol, port) that a rule allows
  * or denies. Wildcards are separate entries, probed in turn:
- *   peer       identity | POLC_PEER_CIDR | class | POLC_PEER_ANY
+ *   peer       identity | POLC_PEER_CIDR | class | POLC_PEER_FQDN | selector
+ *              | POLC_PEER_ANY
  *   port       (proto, EXACT, port) | (proto, RANGE, class)
  *              | (proto, ANY, 0) | (0, ANY, 0): any protocol
  * A packet matches up to 3 x 4 keys; a deny among them wins over any
@@ -146,6 +148,8 @@ struct polc_port_classes {
  * produce.
  */
 #define POLC_PEER_CIDR 0x80000000u
+#define POLC_PEER_FQDN 0x40000000u /* | the 30-bit hash of a toFQDNs selector (struct polc_fqdn_value) */
+#define POLC_PEER_KIND_MASK 0xc0000000u
 #define POLC_PEER_ANY 0xffffffffu
 
 #define POLC_PORT_ANY 0   /* every port of proto (or of every protocol with proto 0) */
@@ -167,8 +171,9 @@ struct polc_policy_key {
 #define POLC_RULE_NONE 0xffffffffu
 
 /*
- * l7: the HTTP rule set (1-based) that requests on an allowed TCP flow
- * must match, 0 = every request. A packet hitting several entries is
+ * l7: the L7 rule set (1-based) that requests on an allowed flow must
+ * match, 0 = every request: HTTP sets (TCP), then DNS sets (their ids
+ * start at POLC_GEN_DNS_SET_FIRST; UDP and TCP). A packet hitting several entries is
  * allowed every request if any allow entry it hits has l7 0; otherwise
  * the set of the most specific entry of its identity and of its CIDR
  * class (their union when both have one), else of the peer-any column.
@@ -293,6 +298,14 @@ struct polc_frag_value {
 #define POLC_L7_M_CH_END_LF 13   /* the final LF: then the next request */
 #define POLC_L7_M_DENIED 14      /* a request was refused: nothing more reaches the server */
 #define POLC_L7_M_BLIND 15       /* audit mode lost the stream: everything passes, reported */
+/*
+ * DNS over TCP (bpf-templates/dns.h) uses the same state: mode DNS (or
+ * SYN, DENIED), next_seq the start of the next query message, chk_seq
+ * and aux the start and length of the last segment judged, srv_ack,
+ * srv_nxt the start of the server's next answer message (its length
+ * prefix), inj_seq as for HTTP. set is a DNS set.
+ */
+#define POLC_L7_M_DNS 16         /* DNS messages, each a length prefix and a message, in order */
 
 #define POLC_L7_F_FIN (1u << 0)      /* flags: the client has closed its side (FIN at next_seq - 1) */
 #define POLC_L7_F_ANSWERED (1u << 1) /* flags: DENIED with a 403 to the client (else a reset) */
@@ -323,6 +336,40 @@ struct polc_l7_flow {
 	__u8 pad[2];
 };
 
+/*
+ * toFQDNs: the addresses an endpoint learned from the DNS answers it
+ * received on flows under DNS rules (bpf-templates/fqdn.h), shared by
+ * every generation and never replaced: a policy swap keeps them. Keyed
+ * by the endpoint's interface (its learning opens nothing for other
+ * endpoints) and the address (IPv4 in addr[0..3], the rest zero). Each
+ * slot says under which toFQDNs selector the address was learned (the
+ * compiler's 30-bit hash of the selector's regex, which stays the same
+ * from one compilation to the next: POLC_PEER_FQDN | sel is the peer of
+ * the selector's policy entries) and until when (the answer's lowest
+ * TTL, clamped to the generation's minimum and maximum). A new
+ * selector starts empty; a removed one's slots are ignored, then
+ * expire. More selectors than slots for one address: the slot that
+ * expires first gives way (that selector no longer allows it: fail
+ * closed). LRU: a full table forgets the coldest address.
+ */
+#define POLC_FQDN_SLOTS 4
+
+struct polc_fqdn_key {
+	__u32 ifindex;
+	__u8 family; /* POLC_AF_* */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+struct polc_fqdn_slot {
+	__u32 sel;     /* selector hash, 0: free */
+	__u32 expires; /* seconds of bpf_ktime_get_coarse_ns() */
+};
+
+struct polc_fqdn_value {
+	struct polc_fqdn_slot slot[POLC_FQDN_SLOTS];
+};
+
 /* Verdict events, one ring-buffer record each. */
 #define POLC_VERDICT_ALLOW 1
 #define POLC_VERDICT_DROP 2
@@ -338,6 +385,8 @@ struct polc_l7_flow {
 #define POLC_REASON_DEFAULT_ALLOW 8 /* allowed: no policy isolates the endpoint (rule none) */
 #define POLC_REASON_L7 9          /* an HTTP rule allowed a request, or none matched it (rule: the flow's) */
 #define POLC_REASON_L7_MALFORMED 10 /* a request polc cannot judge (unparseable, split, out of order): refused */
+#define POLC_REASON_DNS 11        /* a DNS rule allowed a query, or none matched it (refused: rule the flow's) */
+#define POLC_REASON_DNS_MALFORMED 12 /* a DNS message polc cannot parse or that breaks its bounds: dropped */
 
 struct polc_event {
 	__u64 timestamp_ns;
@@ -387,6 +436,7 @@ struct polc_ev_budget {
 #define POLC_MAP_GEN_PROG "polc_gen_prog"
 #define POLC_MAP_CT "polc_ct"
 #define POLC_MAP_L7 "polc_l7"
+#define POLC_MAP_FQDN "polc_fqdn"
 #define POLC_MAP_FRAG "polc_frag"
 #define POLC_MAP_EVENTS "polc_events"
 #define POLC_MAP_EV_BUDGET "polc_ev_budget"
@@ -399,6 +449,7 @@ struct polc_ev_budget {
 /* Default sizes of the shared maps. */
 #define POLC_CT_MAX_ENTRIES 262144
 #define POLC_L7_MAX_ENTRIES 65536
+#define POLC_FQDN_MAX_ENTRIES 65536
 #define POLC_FRAG_MAX_ENTRIES 8192
 #define POLC_EVENTS_BYTES (1u << 20)
 
@@ -412,6 +463,8 @@ _Static_assert(sizeof(struct polc_ct_key) == 44, "ct key layout");
 _Static_assert(sizeof(struct polc_ct_entry) == 24, "ct entry layout");
 _Static_assert(__builtin_offsetof(struct polc_ct_entry, l7) == 20, "ct entry layout");
 _Static_assert(sizeof(struct polc_l7_flow) == 72, "l7 flow layout");
+_Static_assert(sizeof(struct polc_fqdn_key) == 24, "fqdn key layout");
+_Static_assert(sizeof(struct polc_fqdn_value) == 8 * POLC_FQDN_SLOTS, "fqdn value layout");
 _Static_assert(sizeof(struct polc_frag_key) == 44, "frag key layout");
 _Static_assert(sizeof(struct polc_frag_value) == 16, "frag value layout");
 _Static_assert(__builtin_offsetof(struct polc_frag_value, rule) == 12, "frag value layout");
