@@ -174,13 +174,31 @@ static __always_inline void polc_ct_touch(struct polc_ct_entry *e, const struct 
 		e->last_seen_ns = c->now;
 }
 
-/* A connection that the current revision allows again, possibly for another reason. */
-/* The HTTP rule set a verdict gives a connection: TCP only. */
+/*
+ * The L7 rule set a verdict gives a connection: HTTP sets on TCP, DNS
+ * sets on TCP and UDP. A set on any other protocol gives none, and the
+ * caller drops the packet (polc_l7_unjudgeable()).
+ */
 static __always_inline __u16 polc_ct_l7(const struct polc_ctx *c, const struct polc_verdict *v)
 {
-	return POLC_GEN_HAVE_L7_HTTP && c->pkt.proto == IPPROTO_TCP ? v->l7 : 0;
+#if POLC_GEN_HAVE_L7
+	if (!v->l7)
+		return 0;
+	if (c->pkt.proto == IPPROTO_TCP)
+		return v->l7;
+	if (c->pkt.proto == IPPROTO_UDP && polc_l7_is_dns(v->l7))
+		return v->l7;
+#endif
+	return 0;
 }
 
+/* An allowed verdict whose L7 rules no judge can apply to this packet's protocol: fail closed. */
+static __always_inline bool polc_l7_unjudgeable(const struct polc_ctx *c, const struct polc_verdict *v)
+{
+	return POLC_GEN_HAVE_L7 && v->verdict != POLC_VERDICT_DROP && v->l7 && !polc_ct_l7(c, v);
+}
+
+/* A connection that the current revision allows again, possibly for another reason. */
 static __always_inline void polc_ct_revalidate(struct polc_ct_entry *e, const struct polc_ctx *c,
 					       const struct polc_verdict *v)
 {

@@ -46,6 +46,17 @@
  *   #define POLC_GEN_HTTP_MAX_HEADERS  n     (100) header lines of a request
  *   #define POLC_GEN_HTTP_MAX_STEPS    n     (64) parse steps per TCP segment (a head, a
  *                                            body, a 512-byte window each)
+ *   #define POLC_GEN_HAVE_L7_DNS       0|1   (default 0) policy entries carry DNS rule sets,
+ *   #define POLC_GEN_DNS_SET_FIRST     n     whose ids start here (after the HTTP sets'); with
+ *                                            either L7 protocol, the union table of l7_sets.h
+ *   #define POLC_GEN_HAVE_FQDN         0|1   (default 0) policy entries have toFQDNs peers: the
+ *                                            FQDN column (fqdn.h); with DNS rules or toFQDNs the
+ *                                            tables of dns_tables.h follow, and the DNS bounds:
+ *   #define POLC_GEN_DNS_MAX_MSG       n     (4096) bytes of a DNS message parsed (power of two)
+ *   #define POLC_GEN_DNS_MAX_RECORDS   n     (256) records of an answer
+ *   #define POLC_GEN_DNS_MAX_ADDRS     n     (256) addresses learned from an answer
+ *   #define POLC_GEN_FQDN_MIN_TTL      s     (1) seconds a learned address lives at least
+ *   #define POLC_GEN_FQDN_MAX_TTL      s     (86400) ... at most
  *
  * The program is polc_gen (SEC "tc"). Its maps: the generation's own
  * (maps_gen.h) and the shared ones (maps_shared.h, which the loader
@@ -60,7 +71,9 @@
  *   4. conntrack (conntrack.h): established and reply packets pass; a
  *      connection allowed by an older policy revision is judged again
  *   5. new flow: ipcache (ipcache.h), then policy (policy.h)
- *   6. TCP connections under an HTTP rule set: every request judged (http.h)
+ *   6. TCP connections under an HTTP rule set: every request judged (http.h);
+ *      UDP and TCP flows under a DNS rule set: every query judged, every
+ *      answer learned from for toFQDNs (dns.h)
  *   7. events for drops and new flows (events.h), rule counters (counters.h)
  */
 #include <linux/bpf.h>
@@ -83,6 +96,13 @@
 #ifndef POLC_GEN_HAVE_L7_HTTP
 #define POLC_GEN_HAVE_L7_HTTP 0
 #endif
+#ifndef POLC_GEN_HAVE_L7_DNS
+#define POLC_GEN_HAVE_L7_DNS 0
+#endif
+#ifndef POLC_GEN_HAVE_FQDN
+#define POLC_GEN_HAVE_FQDN 0
+#endif
+#define POLC_GEN_HAVE_L7 (POLC_GEN_HAVE_L7_HTTP || POLC_GEN_HAVE_L7_DNS)
 #if !defined(POLC_GEN_V4_PREFIXLENS) || !defined(POLC_GEN_V4_NR_PREFIXLENS) || \
 	!defined(POLC_GEN_V6_PREFIXLENS) || !defined(POLC_GEN_V6_NR_PREFIXLENS)
 #error "polc_gen.h: the ipcache prefix lengths are missing"
@@ -112,6 +132,9 @@ _Static_assert(POLC_GEN_RULES_MAX >= 1 && POLC_GEN_ENDPOINTS_MAX >= 1 && POLC_GE
 #include "context.h"
 #include "parse.h"
 #include "ipcache.h"
+#if POLC_GEN_HAVE_L7
+#include "l7_sets.h"
+#endif
 #if POLC_GEN_HAVE_L7_HTTP
 #include "http_match.h"
 #endif
@@ -122,6 +145,9 @@ _Static_assert(POLC_GEN_RULES_MAX >= 1 && POLC_GEN_ENDPOINTS_MAX >= 1 && POLC_GE
 #include "events.h"
 #if POLC_GEN_HAVE_L7_HTTP
 #include "http.h"
+#endif
+#if POLC_GEN_HAVE_L7_DNS
+#include "dns.h"
 #endif
 
 /* The loader writes it before load and whenever policy data changes (polc/layout.h). */
@@ -143,30 +169,39 @@ static __always_inline int polc_pass(const struct polc_ctx *c, __u32 rule)
 	return TC_ACT_UNSPEC;
 }
 
-#if POLC_GEN_HAVE_L7_HTTP
+#if POLC_GEN_HAVE_L7
 /*
- * A packet of a TCP connection under HTTP rule set `set` (conntrack says
- * which end opened it): judged by http.h, counted under the flow's rule.
+ * A packet of a connection under L7 rule set `set` (conntrack says which
+ * end opened it): judged by http.h or dns.h, whichever protocol the set
+ * is, counted under the flow's rule.
  */
-static __always_inline int polc_judge_http(struct __sk_buff *skb, const struct polc_ctx *c, const struct polc_ct_key *key,
-				   const struct polc_ct_entry *ct, __u16 set, bool reply, bool src_is_lo, __u32 rule)
+static __always_inline int polc_judge_l7(struct __sk_buff *skb, const struct polc_ctx *c, const struct polc_ct_key *key,
+				 const struct polc_ct_entry *ct, __u16 set, bool reply, bool src_is_lo, __u32 rule)
 {
 	const __u8 both_fin = POLC_CT_F_FIN_ORIG | POLC_CT_F_FIN_REPLY;
 	__u32 orig_dir = reply ? !c->dir : c->dir;
 	__u32 audit = orig_dir == POLC_DIR_EGRESS ? POLC_EP_AUDIT_EGRESS : POLC_EP_AUDIT_INGRESS;
-	__u32 args = (__u32)set << POLC_HTTP_A_SET_SHIFT;
+	__u32 args = (__u32)set << POLC_L7_A_SET_SHIFT;
 
 	if (reply)
-		args |= POLC_HTTP_A_REPLY;
+		args |= POLC_L7_A_REPLY;
 	/* By its addresses the packet goes the other way than its hook says: not ours to judge. */
 	if (ct && (src_is_lo != ct->orig_is_lo) != reply)
-		args |= POLC_HTTP_A_SPOOFED;
+		args |= POLC_L7_A_SPOOFED;
 	if (ct && ((ct->flags & POLC_CT_F_RST) || (ct->flags & both_fin) == both_fin))
-		args |= POLC_HTTP_A_CT_CLOSED;
+		args |= POLC_L7_A_CT_CLOSED;
 	if (POLC_GEN_HAVE_AUDIT && (c->ep.flags & audit))
-		args |= POLC_HTTP_A_AUDIT;
+		args |= POLC_L7_A_AUDIT;
 	polc_count(rule, c->pkt.len);
+#if POLC_GEN_HAVE_L7_DNS
+	if (polc_l7_is_dns(set))
+		return polc_dns_packet(skb, c, key, args, rule);
+#endif
+#if POLC_GEN_HAVE_L7_HTTP
 	return polc_http_packet(skb, c, key, args, rule);
+#else
+	return TC_ACT_SHOT;
+#endif
 }
 #endif
 
@@ -179,14 +214,19 @@ static __always_inline int polc_apply(struct __sk_buff *skb, const struct polc_c
 {
 	if (!polc_verdict_passes(v))
 		return polc_drop(c, v->reason, v->rule);
+#if POLC_GEN_HAVE_L7
+	/* L7 rules on a protocol they cannot judge (DNS rules on SCTP): nothing passes. */
+	if (polc_l7_unjudgeable(c, v))
+		return polc_drop(c, POLC_REASON_L7_MALFORMED, v->rule);
+#endif
 	if (polc_ct_opens(&c->pkt))
 		polc_ct_create(key, src_is_lo, c, v);
 	polc_event(c, v->verdict, v->reason, v->rule);
-#if POLC_GEN_HAVE_L7_HTTP
+#if POLC_GEN_HAVE_L7
 	if (polc_ct_l7(c, v)) {
 		/* State of an earlier connection on these ports must not judge this one. */
 		bpf_map_delete_elem(&polc_l7, key);
-		return polc_judge_http(skb, c, key, NULL, v->l7, false, src_is_lo, v->rule);
+		return polc_judge_l7(skb, c, key, NULL, v->l7, false, src_is_lo, v->rule);
 	}
 #endif
 	return polc_pass(c, v->rule);
@@ -220,11 +260,11 @@ static __always_inline int polc_judge(struct __sk_buff *skb, struct polc_ctx *c,
 
 		polc_ct_touch(ct, c, reply);
 		*rule = ct->rule;
-#if POLC_GEN_HAVE_L7_HTTP
+#if POLC_GEN_HAVE_L7
 		__u16 set = ct->l7;
 
 		if (set)
-			return polc_judge_http(skb, c, &key, ct, set, reply, src_is_lo, *rule);
+			return polc_judge_l7(skb, c, &key, ct, set, reply, src_is_lo, *rule);
 #endif
 		return polc_pass(c, *rule);
 	}
@@ -237,25 +277,30 @@ static __always_inline int polc_judge(struct __sk_buff *skb, struct polc_ctx *c,
 		bool reply = polc_ct_is_reply(ct, c);
 		__u32 orig_dir = reply ? !c->dir : c->dir;
 
-		polc_policy_decide(c, orig_dir, reply ? pkt->rport : pkt->port, &v);
+		/* KEEP: an established connection outlives the TTL of the name it was opened to. */
+		polc_policy_decide(c, orig_dir | POLC_DECIDE_KEEP, reply ? pkt->rport : pkt->port, &v);
+#if POLC_GEN_HAVE_L7
+		if (polc_l7_unjudgeable(c, &v))
+			v.verdict = POLC_VERDICT_DROP;
+#endif
 		if (polc_verdict_passes(&v)) {
-#if POLC_GEN_HAVE_L7_HTTP
+#if POLC_GEN_HAVE_L7
 			__u16 old_set = ct->l7;
 #endif
 			polc_ct_revalidate(ct, c, &v);
 			polc_ct_touch(ct, c, reply);
 			*rule = v.rule;
-#if POLC_GEN_HAVE_L7_HTTP
+#if POLC_GEN_HAVE_L7
 			__u16 set = ct->l7;
 
 			if (set) {
 				/*
-				 * Under HTTP rules now but not followed from its start: with no
-				 * state, polc_http_packet() resets it (where would a request start?).
+				 * Under L7 rules now but not followed from its start: with no
+				 * state, a TCP judge resets it (where would a request start?).
 				 */
 				if (!old_set)
 					bpf_map_delete_elem(&polc_l7, &key);
-				return polc_judge_http(skb, c, &key, ct, set, reply, src_is_lo, *rule);
+				return polc_judge_l7(skb, c, &key, ct, set, reply, src_is_lo, *rule);
 			}
 #endif
 			return polc_pass(c, *rule);

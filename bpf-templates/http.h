@@ -64,12 +64,12 @@ static __always_inline bool polc_seq_le(__u32 a, __u32 b)
 	return (__s32)(a - b) <= 0;
 }
 
-/* polc_http_packet() arguments packed into one scalar (global functions take five). */
-#define POLC_HTTP_A_REPLY (1u << 0)     /* the packet goes from server to client */
-#define POLC_HTTP_A_SPOOFED (1u << 1)   /* its addresses say the other direction */
-#define POLC_HTTP_A_CT_CLOSED (1u << 2) /* conntrack saw the connection reset or closed */
-#define POLC_HTTP_A_AUDIT (1u << 3)     /* the direction is audited: refusals pass, reported */
-#define POLC_HTTP_A_SET_SHIFT 16
+/* polc_http_packet() arguments packed into one scalar: every L7 judge's (l7_sets.h). */
+#define POLC_HTTP_A_REPLY POLC_L7_A_REPLY
+#define POLC_HTTP_A_SPOOFED POLC_L7_A_SPOOFED
+#define POLC_HTTP_A_CT_CLOSED POLC_L7_A_CT_CLOSED
+#define POLC_HTTP_A_AUDIT POLC_L7_A_AUDIT
+#define POLC_HTTP_A_SET_SHIFT POLC_L7_A_SET_SHIFT
 
 /* What the caller does with the packet. */
 #define POLC_HTTP_PASS TC_ACT_UNSPEC

@@ -14,10 +14,11 @@
 #include <linux/types.h>
 
 #include "http_tables.h"
+#include "l7_sets.h"
 #include "verifier.h"
 
-/* A set id that matches nothing: a union the compiler did not foresee (fail closed). */
-#define POLC_HTTP_SET_NONE 0xffff
+/* A set id that matches nothing (l7_sets.h). */
+#define POLC_HTTP_SET_NONE POLC_L7_SET_NONE
 
 /* One DFA of the set being walked, its offsets copied once per request. */
 struct polc_http_walk {
@@ -106,37 +107,6 @@ static __always_inline __u32 polc_ctz64(__u64 mask)
 	if (!(mask & 0x1))
 		n += 1;
 	return n;
-}
-
-/*
- * The union of an identity's set a and a CIDR class's set b: a binary
- * search in the compiler's table of the pairs the ipcache can produce.
- */
-static __always_inline __u16 polc_http_union(__u16 a, __u16 b)
-{
-	__u32 key = (__u32)a << 16 | b;
-	__u32 lo = 0, hi = POLC_HTTP_NR_UNIONS;
-
-#pragma clang loop unroll(full)
-	for (int i = 0; i < 17; i++) {
-		if (lo >= hi)
-			break;
-
-		__u32 mid = (lo + hi) / 2;
-
-		if (mid >= POLC_HTTP_NR_UNIONS + 1)
-			break;
-
-		__u32 k = polc_http_unions[mid];
-
-		if (k == key)
-			return polc_http_union_to[mid];
-		if (k < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return POLC_HTTP_SET_NONE;
 }
 
 #endif

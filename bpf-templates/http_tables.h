@@ -16,8 +16,8 @@
  *                         constraints) that match when the input ends there
  *   polc_http_rule_ids[]  __u32: rule id of each bit of each set
  *   polc_http_sets[]      struct polc_http_set, index = set id (0 unused)
- *   polc_http_unions[]    __u32 (a << 16 | b) sorted, and polc_http_union_to[]:
- *                         the union set of an identity set a and a CIDR set b
+ *
+ * (The union table of identity and CIDR sets is every L7 protocol's: l7_sets.h.)
  *
  * State 0 of every DFA is dead (every byte stays there, nothing is
  * accepted): zeroed memory and out-of-range indexes both mean "no

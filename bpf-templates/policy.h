@@ -11,7 +11,9 @@
  *   port:  (proto, EXACT, port)  (proto, RANGE, class)   (proto, ANY)   (0, ANY)
  *
  * probed most specific first, each combination only when polc_gen.h says
- * some rule can produce it. Any deny wins; otherwise any allow; otherwise
+ * some rule can produce it. In egress, a world peer has a fourth column:
+ * the toFQDNs selectors the endpoint learned its address under (fqdn.h),
+ * up to POLC_FQDN_SLOTS of them, each probed like an identity. Any deny wins; otherwise any allow; otherwise
  * the endpoint's default for the direction: deny when a policy isolates
  * it (ENFORCE) or audits it (AUDIT: the drop is reported, as AUDIT, and
  * the packet passes), allow when none does. The lowest rule id among the deciding
@@ -28,12 +30,18 @@
 #include "context.h"
 #include "maps_gen.h"
 #include "verifier.h"
+#if POLC_GEN_HAVE_FQDN
+#include "fqdn.h"
+#endif
+
+/* polc_policy_decide(): dir | KEEP judges an existing connection again: expired FQDN selectors still count. */
+#define POLC_DECIDE_KEEP 0x100u
 
 struct polc_verdict {
 	__u32 rule;    /* deciding rule, POLC_RULE_NONE for a default */
 	__u8 verdict;  /* POLC_VERDICT_ALLOW / DROP / AUDIT */
 	__u8 reason;   /* POLC_REASON_* */
-	__u16 l7;      /* HTTP rule set requests must match, 0: none (polc/layout.h) */
+	__u16 l7;      /* L7 rule set requests must match, 0: none (polc/layout.h) */
 };
 
 /*
@@ -83,13 +91,15 @@ static __always_inline __u16 polc_port_class(__u8 family, __u8 proto, __u32 port
 #define POLC_COL_IDENTITY 0
 #define POLC_COL_CIDR 1
 #define POLC_COL_ANY 2
+#define POLC_COL_FQDN 3
 
 struct polc_match {
 	__u32 deny_rule;
 	__u32 allow_rule;
-	__u16 l7[3]; /* per column (POLC_COL_*) */
+	__u16 l7[4]; /* per column (POLC_COL_*) */
 	__u8 open;
-	__u8 pad;
+	__u8 fqdn_conflict; /* two learned selectors gave different L7 sets */
+	__u16 pad;
 };
 
 /*
@@ -118,7 +128,7 @@ static __always_inline bool polc_policy_probe(__u32 policy, __u32 peer, __u8 pro
 		return POLC_STOP_AT_FIRST_ALLOW;
 	}
 	m->allow_rule = polc_min(m->allow_rule, val->rule);
-	if (!POLC_GEN_HAVE_L7_HTTP)
+	if (!POLC_GEN_HAVE_L7)
 		return POLC_STOP_AT_FIRST_ALLOW;
 
 	__u16 l7 = val->l7;
@@ -168,6 +178,39 @@ static __always_inline void polc_policy_match(__u32 policy, const struct polc_pe
 		polc_policy_probe_ports(policy, POLC_PEER_ANY, proto, pk, m, POLC_COL_ANY);
 }
 
+#if POLC_GEN_HAVE_FQDN
+/*
+ * The FQDN column: each selector the peer's address was learned under.
+ * Each slot's most specific L7 set is its own; slots that disagree fail
+ * closed (the compiler has no union for them).
+ */
+static __always_inline void polc_policy_match_fqdn(const struct polc_ctx *c, __u32 policy, bool keep, __u8 proto,
+						   const struct polc_port_key *pk, struct polc_match *m)
+{
+	__u32 sel[POLC_FQDN_SLOTS];
+
+	polc_fqdn_slots(c, keep, sel);
+#pragma clang loop unroll(full)
+	for (int i = 0; i < POLC_FQDN_SLOTS; i++) {
+		if (!sel[i])
+			continue;
+
+		__u16 prev = m->l7[POLC_COL_FQDN];
+
+		m->l7[POLC_COL_FQDN] = 0;
+		polc_policy_probe_ports(policy, POLC_PEER_FQDN | (sel[i] & ~POLC_PEER_KIND_MASK), proto, pk, m,
+					POLC_COL_FQDN);
+
+		__u16 cur = m->l7[POLC_COL_FQDN];
+
+		if (prev && cur && prev != cur)
+			m->fqdn_conflict = 1;
+		if (!cur)
+			m->l7[POLC_COL_FQDN] = prev;
+	}
+}
+#endif
+
 /*
  * The HTTP rule set of an allowed flow (polc/layout.h): none when an
  * allow entry without one was hit; else the identity's and the CIDR
@@ -175,18 +218,23 @@ static __always_inline void polc_policy_match(__u32 policy, const struct polc_pe
  */
 static __always_inline __u16 polc_policy_l7(const struct polc_match *m)
 {
-#if POLC_GEN_HAVE_L7_HTTP
+#if POLC_GEN_HAVE_L7
 	if (m->open)
 		return 0;
 
-	__u16 a = m->l7[POLC_COL_IDENTITY], b = m->l7[POLC_COL_CIDR];
+	__u16 a = m->l7[POLC_COL_IDENTITY], b = m->l7[POLC_COL_CIDR], f = m->l7[POLC_COL_FQDN];
 
 	if (a && b && a != b)
-		return polc_http_union(a, b);
+		a = polc_l7_union(a, b);
+	else if (!a)
+		a = b;
+	/* A learned address's set with another column's: the union table has no such pairs. */
+	if (f && (m->fqdn_conflict || (a && a != f)))
+		return POLC_L7_SET_NONE;
+	if (f)
+		return f;
 	if (a)
 		return a;
-	if (b)
-		return b;
 	return m->l7[POLC_COL_ANY];
 #else
 	return 0;
@@ -207,7 +255,8 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 		return POLC_VERDICT_DROP;
 
 	/* Lesson 4 (verifier.h): dir is an argument, any value as far as the verifier knows. */
-	bool egress = dir == POLC_DIR_EGRESS;
+	bool keep = dir & POLC_DECIDE_KEEP;
+	bool egress = (dir & ~POLC_DECIDE_KEEP) == POLC_DIR_EGRESS;
 	__u32 policy = egress ? c->ep.policy[POLC_DIR_EGRESS] : c->ep.policy[POLC_DIR_INGRESS];
 	__u32 audit = egress ? POLC_EP_AUDIT_EGRESS : POLC_EP_AUDIT_INGRESS;
 	/* An audited direction is isolated too, for reporting: its would-be drops pass as AUDIT. */
@@ -225,6 +274,12 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 		if (POLC_GEN_PROBE_PORT_CLASS)
 			pk.port_class = polc_port_class(c->pkt.family, c->pkt.proto, port);
 		polc_policy_match(policy, &c->peer, c->pkt.proto, &pk, &m);
+#if POLC_GEN_HAVE_FQDN
+		if (egress && polc_fqdn_world(c->peer.identity))
+			polc_policy_match_fqdn(c, policy, keep, c->pkt.proto, &pk, &m);
+#else
+		(void)keep;
+#endif
 	}
 
 	if (m.deny_rule != POLC_RULE_NONE) {

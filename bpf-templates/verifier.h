@@ -81,6 +81,16 @@
  *    outside of the allowed memory range"). polc_barrier_var() after
  *    the check pins the value in the checked register.
  *
+ *    The same when clang knows the value: an index read from a const
+ *    table in .rodata is known to be in range, so clang drops the check
+ *    the verifier needs (it knows no table contents at a variable index);
+ *    polc_barrier_var() right after the read keeps the check.
+ *
+ * 13. Fully unrolled loops over a buffer (comparing two 256-byte names a
+ *    word at a time) let clang hoist every load and spill them all: the
+ *    512-byte stack overflows. Such loops stay loops (unroll(disable));
+ *    the verifier walks a short bounded loop as it is.
+ *
  * 9. Context fields must be read at a constant offset from the context
  *    pointer itself. Inlined several times, polc_load() let clang compute
  *    skb + offsetof(data) once and reuse it ("dereference of modified ctx

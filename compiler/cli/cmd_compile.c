@@ -24,6 +24,10 @@ static void usage(FILE *out)
 		"      --emit-c DIR    also keep the generated BPF C and its build script in DIR\n"
 		"      --dump=STAGES   print stages to stdout: ir (policy IR), dp (datapath IR),\n"
 		"                      dfa (the L7 HTTP rule sets and their DFAs), c (generated header)\n"
+		"      --fqdn-min-ttl S, --fqdn-max-ttl S\n"
+		"                      seconds an address learned from a DNS answer (toFQDNs) stays\n"
+		"                      allowed at least and at most, whatever the answer's TTL\n"
+		"                      (default 1 and 86400)\n"
 		"      --format FMT    diagnostics as text (default), json, sarif or github\n"
 		"      --no-color      plain diagnostics\n");
 }
@@ -81,6 +85,8 @@ int cmd_compile(int argc, char **argv)
 		{"format", required_argument, NULL, 'F'},
 		{"no-color", no_argument, NULL, 'N'},
 		{"check", no_argument, NULL, 'C'},
+		{"fqdn-min-ttl", required_argument, NULL, 'm'},
+		{"fqdn-max-ttl", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -118,6 +124,18 @@ int cmd_compile(int argc, char **argv)
 		case 'C':
 			check_only = true;
 			break;
+		case 'm':
+		case 'M': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v == 0 || v > 31536000) {
+				fprintf(stderr, "polc compile: --fqdn-%s-ttl takes seconds, 1..31536000\n",
+					c == 'm' ? "min" : "max");
+				return EXIT_USAGE;
+			}
+			*(c == 'm' ? &opts.fqdn_min_ttl : &opts.fqdn_max_ttl) = (uint32_t)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -129,6 +147,10 @@ int cmd_compile(int argc, char **argv)
 	if (optind >= argc) {
 		fprintf(stderr, "polc compile: no input files\n");
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (opts.fqdn_min_ttl && opts.fqdn_max_ttl && opts.fqdn_min_ttl > opts.fqdn_max_ttl) {
+		fprintf(stderr, "polc compile: --fqdn-min-ttl is above --fqdn-max-ttl\n");
 		return EXIT_USAGE;
 	}
 	if (check_only)

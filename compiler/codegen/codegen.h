@@ -54,6 +54,32 @@ struct emitter;
 int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_datapath *dp,
 			const struct codegen_http_limits *limits);
 
+/*
+ * DNS rules and toFQDNs (polc_gen.h knobs): a DNS message is parsed
+ * from its first max_msg bytes (a larger UDP message is dropped, a
+ * larger TCP answer learned from as far as it fits); an answer walks at
+ * most max_records records and learns at most max_addrs addresses.
+ * Learned addresses live for the answer's TTL clamped to
+ * [min_ttl, max_ttl] seconds. Defaults: codegen_dns_default_limits.
+ */
+struct codegen_dns_limits {
+	uint32_t max_msg;
+	uint32_t max_records;
+	uint32_t max_addrs;
+	uint32_t min_ttl;
+	uint32_t max_ttl;
+};
+
+extern const struct codegen_dns_limits codegen_dns_default_limits;
+
+/* The union table of L7 sets (l7_sets.h): every generation with L7 rules of any protocol. */
+int codegen_l7_unions(struct emitter *e, struct arena *arena, const struct ir_datapath *dp);
+/* The DNS knobs, DNS rule sets and toFQDNs groups (have_l7_dns or have_fqdn). */
+int codegen_dns_tables(struct emitter *e, struct arena *arena, const struct ir_datapath *dp,
+		       const struct codegen_dns_limits *limits);
+/* A static const array in .rodata, 16 numbers per line. */
+void codegen_emit_numbers(struct emitter *e, const char *decl, const uint64_t *v, size_t n, const char *suffix);
+
 struct clang_options {
 	const char *clang;      /* NULL: $POLC_CLANG or "clang" */
 	const char *llvm_strip; /* NULL: $POLC_LLVM_STRIP or "llvm-strip" */

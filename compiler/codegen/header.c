@@ -105,9 +105,18 @@ int codegen_header(struct strbuf *out, const struct ir_program *prog, const stru
 	emit_line(&e, "#define POLC_GEN_POLICY_MAX %u", sizes->policy);
 	emit_line(&e, "#define POLC_GEN_RULES_MAX %u", sizes->rules);
 	emit_blank(&e);
-	if (dp->features.have_l7_http) {
+	if (f->have_l7_http || f->have_l7_dns || f->have_fqdn) {
+		struct codegen_dns_limits dns = codegen_dns_default_limits;
+		if (f->fqdn_min_ttl)
+			dns.min_ttl = f->fqdn_min_ttl;
+		if (f->fqdn_max_ttl)
+			dns.max_ttl = f->fqdn_max_ttl;
 		struct arena *arena = arena_new();
-		int err = arena ? codegen_http_tables(&e, arena, dp, &codegen_http_default_limits) : -ENOMEM;
+		int err = arena ? codegen_l7_unions(&e, arena, dp) : -ENOMEM;
+		if (!err && f->have_l7_http)
+			err = codegen_http_tables(&e, arena, dp, &codegen_http_default_limits);
+		if (!err && (f->have_l7_dns || f->have_fqdn))
+			err = codegen_dns_tables(&e, arena, dp, &dns);
 		arena_free(arena);
 		if (err) {
 			emit_free(&e);

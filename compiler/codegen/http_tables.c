@@ -81,7 +81,7 @@ static void emit_u64_array(struct emitter *e, const char *name, const uint64_t *
 }
 
 /* Rows of numbers, 16 per line. */
-static void emit_numbers(struct emitter *e, const char *decl, const uint64_t *v, size_t n, const char *suffix)
+void codegen_emit_numbers(struct emitter *e, const char *decl, const uint64_t *v, size_t n, const char *suffix)
 {
 	emit_open(e, "%s POLC_RODATA =", decl);
 	struct strbuf line = STRBUF_INIT;
@@ -143,7 +143,6 @@ int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_
 	emit_line(e, "#define POLC_HTTP_NEXT_LEN %u", t.n_next ? t.n_next : 1);
 	emit_line(e, "#define POLC_HTTP_ACCEPT_LEN %u", t.n_accept ? t.n_accept : 1);
 	emit_line(e, "#define POLC_HTTP_RULE_IDS_LEN %zu", n_rule_ids ? n_rule_ids : 1);
-	emit_line(e, "#define POLC_HTTP_NR_UNIONS %zu", dp->http_unions.len);
 	emit_blank(e);
 
 	size_t cap = t.n_next > 1 ? t.n_next : 1;
@@ -153,8 +152,6 @@ int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_
 		cap = t.n_classes;
 	if (n_rule_ids > cap)
 		cap = n_rule_ids;
-	if (dp->http_unions.len > cap)
-		cap = dp->http_unions.len;
 	uint64_t *v = arena_calloc(arena, cap, sizeof(uint64_t));
 	if (!v)
 		return -ENOMEM;
@@ -163,34 +160,28 @@ int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_
 	for (size_t i = 0; i < t.refs.len; i++)
 		for (size_t b = 0; b < 256; b++)
 			v[n++] = t.refs.items[i].dfa->class_of[b];
-	emit_numbers(e, "static const __u8 polc_http_class[POLC_HTTP_CLASS_LEN]", v, n, "");
+	codegen_emit_numbers(e, "static const __u8 polc_http_class[POLC_HTTP_CLASS_LEN]", v, n, "");
 	n = 0;
 	for (size_t i = 0; i < t.refs.len; i++) {
 		const struct dfa *d = t.refs.items[i].dfa;
 		for (size_t k = 0; k < (size_t)d->n_states * d->n_classes; k++)
 			v[n++] = d->next[k];
 	}
-	emit_numbers(e, "static const __u16 polc_http_next[POLC_HTTP_NEXT_LEN]", v, n, "");
+	codegen_emit_numbers(e, "static const __u16 polc_http_next[POLC_HTTP_NEXT_LEN]", v, n, "");
 	n = 0;
 	for (size_t i = 0; i < t.refs.len; i++) {
 		const struct dfa *d = t.refs.items[i].dfa;
 		for (uint32_t s = 0; s < d->n_states; s++)
 			v[n++] = accept_mask(d, s);
 	}
-	emit_numbers(e, "static const __u64 polc_http_accept[POLC_HTTP_ACCEPT_LEN]", v, n, "ull");
+	codegen_emit_numbers(e, "static const __u64 polc_http_accept[POLC_HTTP_ACCEPT_LEN]", v, n, "ull");
 	n = 0;
 	for (size_t i = 0; i < n_sets; i++) {
 		const struct dp_http_set *s = dp->http_sets.items[i];
 		for (size_t r = 0; r < s->n_rules; r++)
 			v[n++] = s->rule_ids[r];
 	}
-	emit_numbers(e, "static const __u32 polc_http_rule_ids[POLC_HTTP_RULE_IDS_LEN]", v, n, "");
-	for (size_t i = 0; i < dp->http_unions.len; i++)
-		v[i] = (uint64_t)dp->http_unions.items[i].a << 16 | dp->http_unions.items[i].b;
-	emit_numbers(e, "static const __u32 polc_http_unions[POLC_HTTP_NR_UNIONS + 1]", v, dp->http_unions.len, "");
-	for (size_t i = 0; i < dp->http_unions.len; i++)
-		v[i] = dp->http_unions.items[i].u;
-	emit_numbers(e, "static const __u16 polc_http_union_to[POLC_HTTP_NR_UNIONS + 1]", v, dp->http_unions.len, "");
+	codegen_emit_numbers(e, "static const __u32 polc_http_rule_ids[POLC_HTTP_RULE_IDS_LEN]", v, n, "");
 	emit_blank(e);
 
 	emit_open(e, "static const struct polc_http_set polc_http_sets[POLC_HTTP_NR_SETS + 1] POLC_RODATA =");

@@ -185,6 +185,8 @@ static int generate(struct compilation *c)
 {
 	struct codegen_sizes sizes;
 	codegen_sizes(&c->prog, &c->dp, &sizes);
+	c->dp.features.fqdn_min_ttl = c->opts->fqdn_min_ttl;
+	c->dp.features.fqdn_max_ttl = c->opts->fqdn_max_ttl;
 	struct strbuf header = STRBUF_INIT;
 	int err = codegen_header(&header, &c->prog, &c->dp, &c->sources, &sizes);
 	if (!err && (c->opts->dumps & COMPILE_DUMP_C))

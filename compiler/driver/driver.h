@@ -13,6 +13,7 @@
 #define POLC_DRIVER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../util/diag.h"
@@ -42,6 +43,7 @@ struct compile_options {
 	enum diag_format diag_format;
 	bool color;
 	bool lint; /* warnings on, no code generation */
+	uint32_t fqdn_min_ttl, fqdn_max_ttl; /* toFQDNs lifetime clamp in seconds; 0: the default */
 };
 
 int polc_compile(const struct compile_options *opts);
