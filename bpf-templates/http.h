@@ -164,8 +164,9 @@ static __always_inline int polc_http_denied(struct __sk_buff *skb, const struct 
 	if (t->flags & POLC_TCP_RST)
 		return POLC_HTTP_PASS;
 	if (reply) {
-		/* Our 403 or reset on its way to the client: it carries inj_seq. */
-		if (t->seq == POLC_READ_ONCE(f->inj_seq))
+		/* Our 403 on its way to the client (a reset passed above): inj_seq, FIN, the 403's length. */
+		if (t->seq == POLC_READ_ONCE(f->inj_seq) && (t->flags & POLC_TCP_FIN) &&
+		    t->payload_len == POLC_HTTP_403_LEN)
 			return POLC_HTTP_PASS;
 	} else if (t->payload_len == 0 && !(t->flags & (POLC_TCP_FIN | POLC_TCP_SYN))) {
 		/* The client acknowledging our answer: nothing to say. */
