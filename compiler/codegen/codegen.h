@@ -20,16 +20,6 @@
 #include "../util/diag.h"
 #include "../util/strbuf.h"
 
-/* Map sizes: what the policy set needs plus room for endpoints added at run time. */
-struct codegen_sizes {
-	uint32_t endpoints;
-	uint32_t ipcache;
-	uint32_t policy;
-	uint32_t rules;
-};
-
-void codegen_sizes(const struct ir_program *prog, const struct ir_datapath *dp, struct codegen_sizes *sizes);
-
 /*
  * Bounds of the datapath's HTTP request parser (polc_gen.h knobs): a
  * request head longer than max_head bytes, a request line longer than
@@ -45,6 +35,17 @@ struct codegen_http_limits {
 };
 
 extern const struct codegen_http_limits codegen_http_default_limits;
+
+/* Map sizes: what the policy set needs plus room for endpoints added at run time; and the HTTP bounds. */
+struct codegen_sizes {
+	uint32_t endpoints;
+	uint32_t ipcache;
+	uint32_t policy;
+	uint32_t rules;
+	struct codegen_http_limits http; /* defaults from codegen_sizes(); callers may change them */
+};
+
+void codegen_sizes(const struct ir_program *prog, const struct ir_datapath *dp, struct codegen_sizes *sizes);
 
 int codegen_header(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
 		   const struct source_set *sources, const struct codegen_sizes *sizes);

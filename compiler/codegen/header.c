@@ -33,6 +33,7 @@ void codegen_sizes(const struct ir_program *prog, const struct ir_datapath *dp, 
 	sizes->ipcache = with_headroom(dp->ipcache.len, 1024);
 	sizes->policy = with_headroom(dp->entries.len, 1024);
 	sizes->rules = prog->rules.len ? (uint32_t)prog->rules.len : 1;
+	sizes->http = codegen_http_default_limits;
 }
 
 static void emit_list(struct emitter *e, const char *name, const uint8_t *v, size_t n)
@@ -107,7 +108,7 @@ int codegen_header(struct strbuf *out, const struct ir_program *prog, const stru
 	emit_blank(&e);
 	if (dp->features.have_l7_http) {
 		struct arena *arena = arena_new();
-		int err = arena ? codegen_http_tables(&e, arena, dp, &codegen_http_default_limits) : -ENOMEM;
+		int err = arena ? codegen_http_tables(&e, arena, dp, &sizes->http) : -ENOMEM;
 		arena_free(arena);
 		if (err) {
 			emit_free(&e);

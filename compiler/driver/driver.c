@@ -182,6 +182,15 @@ static int generate(struct compilation *c)
 {
 	struct codegen_sizes sizes;
 	codegen_sizes(&c->prog, &c->dp, &sizes);
+	const struct compile_options *o = c->opts;
+	if (o->http_max_head)
+		sizes.http.max_head = o->http_max_head;
+	if (o->http_max_line)
+		sizes.http.max_line = o->http_max_line;
+	if (o->http_max_headers)
+		sizes.http.max_headers = o->http_max_headers;
+	if (o->http_max_steps)
+		sizes.http.max_steps = o->http_max_steps;
 	struct strbuf header = STRBUF_INIT;
 	int err = codegen_header(&header, &c->prog, &c->dp, &c->sources, &sizes);
 	if (!err && (c->opts->dumps & COMPILE_DUMP_C))

@@ -13,6 +13,7 @@
 #define POLC_DRIVER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../util/diag.h"
@@ -42,6 +43,8 @@ struct compile_options {
 	enum diag_format diag_format;
 	bool color;
 	bool lint; /* warnings on, no code generation */
+	/* Bounds of the datapath's HTTP parser (codegen.h codegen_http_limits); 0: the default. */
+	uint32_t http_max_head, http_max_line, http_max_headers, http_max_steps;
 };
 
 int polc_compile(const struct compile_options *opts);

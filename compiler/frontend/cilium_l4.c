@@ -370,7 +370,9 @@ static void parse_port_rule(struct cil *c, const struct ynode *node, const struc
 		if (!parse_port(c, ports->seq.items[i], &ip, &l7, &ps))
 			continue;
 		for (size_t k = 0; k < ps.n_protos; k++) {
-			struct ir_port p = {.proto = ps.protos[k], .loc = ps.loc, .path = ps.path};
+			/* L7 rules apply to TCP alone; parse_port() refused them on other protocols. */
+			struct ir_port p = {.proto = ps.protos[k], .loc = ps.loc, .path = ps.path,
+					    .l7 = ps.protos[k] == IR_PROTO_TCP ? l7.http : NULL};
 			if (ps.named) {
 				p.name = ps.name;
 			} else {

@@ -63,7 +63,7 @@ struct l7w {
 	int peer_c;          /* the client pod's end of its veth */
 	int sock_c, sock_s;  /* packet sockets: the client pod's end, the server's host side */
 	bool egress;         /* the rule is the client's egress (else the server's ingress) */
-	struct ir_rule *rule;
+	uint32_t max_line, max_headers; /* the parser's bounds; 0: polc's defaults */
 };
 
 static struct ir_l7 *http_rules(struct l7w *w, const char *yaml)
@@ -176,6 +176,10 @@ static void world_load(struct l7w *w)
 	void *obj = NULL, *bytes = NULL;
 	size_t obj_size = 0, size = 0;
 	codegen_sizes(&w->prog, &w->dp, &sizes);
+	if (w->max_line)
+		sizes.http.max_line = w->max_line;
+	if (w->max_headers)
+		sizes.http.max_headers = w->max_headers;
 	err = codegen_header(&header, &w->prog, &w->dp, &w->sources, &sizes);
 	if (!err)
 		err = codegen_build(&header, &clang, &w->diags, &obj, &obj_size);
@@ -677,7 +681,6 @@ static void test_fail_closed(void **state)
 {
 	struct l7w *w = *state;
 	struct conv c;
-	char big[5000];
 	world_init(w, true);
 	add_rule(w, 80, "- {}\n"); /* every request: only parsing can refuse */
 	world_load(w);
@@ -703,15 +706,42 @@ static void test_fail_closed(void **state)
 		conv_open(&c);
 		send_refused(&c, bad[i], false);
 	}
-	/* A request line over POLC_GEN_HTTP_MAX_LINE (4096). */
-	memcpy(big, "GET /", 5);
-	memset(big + 5, 'a', 4200);
-	memcpy(big + 4205, " HTTP/1.1\r\n\r\n", 14);
-	conv_init(&c, w, 4, 40199);
+	/* A good request passes: the refusals above are the parser's. */
+	conv_init(&c, w, 4, 40198);
 	conv_open(&c);
-	/* Larger than one test packet: judged as far as it goes, the line alone is too long. */
-	big[1400] = '\0';
+	send_ok(&c, "GET /public HTTP/1.1\r\nHost: s\r\n\r\n");
+}
+
+/* The parser's bounds (polc compile --http-limits): a request line or header count beyond them is refused. */
+static void test_bounds(void **state)
+{
+	struct l7w *w = *state;
+	struct conv c;
+	char big[1200];
+	world_init(w, true);
+	w->max_line = 600;
+	w->max_headers = 3;
+	add_rule(w, 80, "- {}\n");
+	world_load(w);
+
+	memcpy(big, "GET /", 5);
+	memset(big + 5, 'a', 580);
+	strcpy(big + 585, " HTTP/1.1\r\nHost: s\r\n\r\n");
+	conv_init(&c, w, 4, 40200);
+	conv_open(&c);
+	send_ok(&c, big); /* a line of 596 bytes */
+	memset(big + 5, 'a', 1000);
+	strcpy(big + 1005, " HTTP/1.1\r\nHost: s\r\n\r\n");
+	conv_init(&c, w, 4, 40201);
+	conv_open(&c);
 	send_refused(&c, big, false);
+
+	conv_init(&c, w, 4, 40202);
+	conv_open(&c);
+	send_ok(&c, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n");
+	conv_init(&c, w, 4, 40203);
+	conv_open(&c);
+	send_refused(&c, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", false);
 }
 
 /* TCP: data before the SYN-ACK, gaps, repeats, and a repeat that changes what was judged. */
@@ -856,6 +886,7 @@ int verdict_group_l7(struct topo *topo)
 		cmocka_unit_test_setup_teardown(test_pipelining_and_smuggling, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_chunked, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_fail_closed, l7_setup, l7_teardown),
+		cmocka_unit_test_setup_teardown(test_bounds, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_order, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_denied_connection, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_union_with_l4_rule, l7_setup, l7_teardown),
