@@ -396,6 +396,14 @@ POLC_GLOBAL int polc_http_packet(struct __sk_buff *skb, const struct polc_ctx *c
 
 	if (r < 0)
 		return POLC_HTTP_DROP;
+	if (r != POLC_HTTP_OK && audit) {
+		/* Audit: nothing is refused; a stream polc lost passes unjudged from here, reported once. */
+		st->mode = POLC_L7_M_BLIND;
+		st->flags |= POLC_L7_F_AUDITED;
+		polc_event(c, POLC_VERDICT_AUDIT, r == POLC_HTTP_DENY ? POLC_REASON_L7 : POLC_REASON_L7_MALFORMED,
+			   rule);
+		return polc_http_commit(f, st, g) ? POLC_HTTP_PASS : POLC_HTTP_DROP;
+	}
 	if (r == POLC_HTTP_OK) {
 		if (fin) {
 			if (t.seq + t.payload_len != st->next_seq)

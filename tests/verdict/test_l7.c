@@ -150,9 +150,11 @@ static void drain(int fd)
 		;
 }
 
-static void world_load(struct l7w *w)
+/* Passes, codegen, clang: the artifact of the world's IR as it is now. */
+static struct polc_artifact *world_compile(struct l7w *w)
 {
 	struct pass_ctx ctx;
+	memset(&w->dp, 0, sizeof(w->dp));
 	int err = pass_ctx_init(&ctx, w->arena, &w->diags, &w->prog, &w->dp);
 	if (!err)
 		err = pass_identities(&ctx);
@@ -189,21 +191,25 @@ static void world_load(struct l7w *w)
 	char msg[256];
 	if (!err)
 		err = polc_artifact_parse(bytes, size, &art, msg, sizeof(msg));
-	struct polc_error perr = {0};
-	POLC_OPTS(polc_private_opts, opts);
-	if (!err) {
-		err = polc_private_load(art, &opts, &w->priv, &perr);
-		if (err)
-			fprintf(stderr, "l7: load: %s\n", perr.message);
-	}
-	polc_artifact_free(art);
 	free(obj);
 	free(bytes);
 	strbuf_free(&header);
 	if (err) {
 		diag_print(&w->diags, stderr, DIAG_FORMAT_TEXT, DIAG_NOTE, false);
-		fail_msg("compile and load: %s", strerror(-err));
+		fail_msg("compile: %s", strerror(-err));
 	}
+	return art;
+}
+
+static void world_load(struct l7w *w)
+{
+	struct polc_artifact *art = world_compile(w);
+	struct polc_error perr = {0};
+	POLC_OPTS(polc_private_opts, opts);
+	int err = polc_private_load(art, &opts, &w->priv, &perr);
+	polc_artifact_free(art);
+	if (err)
+		fail_msg("load: %s", perr.message);
 	w->from_pod = polc_private_prog_fd(w->priv, "polc_from_pod");
 	w->to_pod = polc_private_prog_fd(w->priv, "polc_to_pod");
 	w->ifc = (int)if_nametoindex(CLIENT_IF);
@@ -214,6 +220,19 @@ static void world_load(struct l7w *w)
 	w->sock_s = packet_socket(w->ifs);
 	drain(w->sock_c);
 	drain(w->sock_s);
+}
+
+/* Swap in the world's IR as it is now, as a policy update does (conntrack and HTTP state kept). */
+static void world_swap(struct l7w *w)
+{
+	struct polc_artifact *art = world_compile(w);
+	struct polc_error perr = {0};
+	int err = polc_private_swap(w->priv, art, &perr);
+	polc_artifact_free(art);
+	if (err)
+		fail_msg("swap: %s", perr.message);
+	w->from_pod = polc_private_prog_fd(w->priv, "polc_from_pod");
+	w->to_pod = polc_private_prog_fd(w->priv, "polc_to_pod");
 }
 
 static void world_free(struct l7w *w)
@@ -867,6 +886,70 @@ static void test_l4_flows_untouched(void **state)
 	(void)next;
 }
 
+/* Audit mode (polc.io/audit): refusals are reported and pass; a stream polc cannot follow passes too. */
+static void test_audit(void **state)
+{
+	struct l7w *w = *state;
+	struct conv c;
+	world_init(w, false);
+	add_rule(w, 80, RULES_GET_PUBLIC);
+	w->prog.policies.items[0]->audit = true;
+	world_load(w);
+
+	conv_init(&c, w, 4, 40091);
+	conv_open(&c);
+	send_ok(&c, "GET /public HTTP/1.1\r\nHost: s\r\n\r\n");
+	send_ok(&c, "DELETE /private HTTP/1.1\r\nHost: s\r\n\r\n");
+	send_ok(&c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	send_ok(&c, "anything at all");
+}
+
+/*
+ * Policy updates under live connections: HTTP rules dropped, every
+ * request passes; added to a connection polc did not follow from its
+ * start, it is reset (where would the next request start?); changed,
+ * the next request is judged by the new rules.
+ */
+static void test_policy_updates(void **state)
+{
+	struct l7w *w = *state;
+	struct conv c;
+	struct seen s;
+	world_init(w, true);
+	struct ir_rule *r = add_rule(w, 80, RULES_GET_PUBLIC);
+	const struct ir_l7 *get_public = r->ports[0].l7;
+	world_load(w);
+
+	conv_init(&c, w, 4, 40301);
+	conv_open(&c);
+	send_ok(&c, "GET /public HTTP/1.1\r\nHost: s\r\n\r\n");
+	answer(&c, 10);
+
+	/* Without HTTP rules: anything. */
+	r->ports[0].l7 = NULL;
+	world_swap(w);
+	send_ok(&c, "DELETE /x HTTP/1.1\r\nHost: s\r\n\r\n");
+	answer(&c, 10);
+
+	/* HTTP rules again: this connection was not followed meanwhile; it is reset. */
+	r->ports[0].l7 = get_public;
+	world_swap(w);
+	client_seg(&c, c.cseq, PKT_ACK | PKT_PSH, "GET /public HTTP/1.1\r\n\r\n", 25, &s);
+	assert_int_equal(s.verdict, TC_ACT_REDIRECT);
+	assert_int_equal(s.flags, PKT_ACK | PKT_RST);
+
+	/* Other HTTP rules on a followed connection: the next request meets them. */
+	conv_init(&c, w, 4, 40302);
+	conv_open(&c);
+	send_ok(&c, "GET /public HTTP/1.1\r\nHost: s\r\n\r\n");
+	answer(&c, 10);
+	r->ports[0].l7 = http_rules(w, "- {method: PUT}\n");
+	world_swap(w);
+	send_ok(&c, "PUT /x HTTP/1.1\r\nHost: s\r\nContent-Length: 0\r\n\r\n");
+	answer(&c, 10);
+	send_refused(&c, "GET /public HTTP/1.1\r\nHost: s\r\n\r\n", true);
+}
+
 int verdict_group_l7(struct topo *topo)
 {
 	static const char *const ifs[] = {CLIENT_IF, SERVER_IF};
@@ -891,6 +974,8 @@ int verdict_group_l7(struct topo *topo)
 		cmocka_unit_test_setup_teardown(test_denied_connection, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_union_with_l4_rule, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_l4_flows_untouched, l7_setup, l7_teardown),
+		cmocka_unit_test_setup_teardown(test_audit, l7_setup, l7_teardown),
+		cmocka_unit_test_setup_teardown(test_policy_updates, l7_setup, l7_teardown),
 	};
 	return VT_RUN_GROUP("l7", tests, topo);
 }
