@@ -805,6 +805,61 @@ static void test_tcp_order(void **state)
 	send_ok(&c, "GET /public/2 HTTP/1.1\r\nHost: s\r\n\r\n");
 }
 
+/*
+ * What an attacker in the client pod could try at the TCP and IP level:
+ * a SYN to restart the judged stream mid-connection, a packet with its
+ * addresses turned around to pass for the server's, IP fragments (the
+ * later ones would pass on the first one's verdict), data after FIN.
+ */
+static void test_tcp_tricks(void **state)
+{
+	struct l7w *w = *state;
+	struct conv c;
+	struct seen s;
+	struct pkt p;
+	int ifindex, dir;
+	world_init(w, true);
+	add_rule(w, 80, RULES_GET_PUBLIC);
+	world_load(w);
+
+	conv_init(&c, w, 4, 40401);
+	conv_open(&c);
+	send_ok(&c, "GET /public HTTP/1.1\r\nHost: s\r\n\r\n");
+	/* A new SYN on a live connection does not reset what polc follows. */
+	client_seg(&c, c.cseq + 1000, PKT_SYN, NULL, 0, &s);
+	assert_int_equal(s.verdict, VERDICT_DROP);
+	send_ok(&c, "GET /public/2 HTTP/1.1\r\nHost: s\r\n\r\n");
+
+	/* The server's addresses on the client's hook and direction: not judged as the server's. */
+	segment(&p, c.saddr, c.sport, c.caddr, c.cport, c.sseq, c.cseq + 5000, PKT_ACK, NULL, 0);
+	client_hook(&c, &ifindex, &dir);
+	run(w, ifindex, dir, &p, &s);
+	assert_int_equal(s.verdict, VERDICT_DROP);
+
+	/* A request in IP fragments: dropped whole. */
+	{
+		const char *req = "GET /public/3 HTTP/1.1\r\nHost: s\r\n\r\n";
+		struct pkt_ip4_opts frag = {.frag_off = 0x2000};
+		pkt_init(&p);
+		pkt_eth(&p, ETH_P_IP);
+		assert_int_equal(pkt_ipv4(&p, c.caddr, c.saddr, IPPROTO_TCP, &frag), 0);
+		size_t l4 = p.len;
+		pkt_tcp_hdr(&p, c.cport, c.sport, PKT_ACK | PKT_PSH);
+		put32be(p.data + l4 + 4, c.cseq);
+		put32be(p.data + l4 + 8, c.sseq);
+		pkt_bytes(&p, req, 16);
+		assert_int_equal(pkt_finish(&p), 0);
+		run(w, ifindex, dir, &p, &s);
+		assert_int_equal(s.verdict, VERDICT_DROP);
+	}
+
+	/* Data after the client's FIN. */
+	client_seg(&c, c.cseq, PKT_ACK | PKT_FIN, NULL, 0, &s);
+	assert_int_equal(s.verdict, VERDICT_PASS);
+	client_seg(&c, c.cseq + 1, PKT_ACK | PKT_PSH, "GET /admin HTTP/1.1\r\n\r\n", 24, &s);
+	assert_int_equal(s.verdict, VERDICT_DROP);
+}
+
 /* After a refusal the connection is closed for good: later packets get resets, with their own numbers. */
 static void test_denied_connection(void **state)
 {
@@ -971,6 +1026,7 @@ int verdict_group_l7(struct topo *topo)
 		cmocka_unit_test_setup_teardown(test_fail_closed, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_order, l7_setup, l7_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_tricks, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_denied_connection, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_union_with_l4_rule, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_l4_flows_untouched, l7_setup, l7_teardown),
