@@ -92,6 +92,15 @@ int port_classes_in_range(struct pass_ctx *ctx, int slot, uint16_t lo, uint16_t 
  */
 int l7_contribute(struct pass_ctx *ctx, const struct polc_policy_key *key, const struct ir_l7 *l7, uint32_t rule);
 
+/*
+ * The rule set of these HTTP rules, DFAs built, as pass_l7 builds each
+ * set (rule_ids may be NULL). 0, -EINVAL after diagnostics at the rules
+ * (a regex too complex, too many rules), -ENOMEM. For checks that want
+ * to know whether rules compile without an inventory (tests, lint).
+ */
+int l7_build_rules(struct pass_ctx *ctx, const struct ir_http_rule *const *rules, const uint32_t *rule_ids, size_t n,
+		   struct dp_http_set **out);
+
 /* Longest endpoint-class prefix containing addr (0: none). */
 uint32_t cidr_endpoint_class(struct pass_ctx *ctx, const struct ir_cidr *addr);
 

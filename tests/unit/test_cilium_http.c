@@ -9,6 +9,7 @@
 #include "fe_test.h"
 
 #include "frontend/yaml_pos.h"
+#include "passes/passes.h"
 
 /* Lines 1-12: a CNP whose ingress toPorts[0] on TCP 80 has rules.http from line 13 on. */
 #define HTTP_CNP                                                  \
@@ -287,6 +288,82 @@ static void test_egress_named_and_ranges(void **state)
 	fx_free(fx);
 }
 
+/*
+ * Every HTTP rule of the Cilium corpus (../shared/corpus/cilium, see
+ * tests/corpus) decodes and compiles to DFAs, whether or not the corpus
+ * inventory has an endpoint that makes the compiler build them.
+ */
+static void test_corpus_rules_compile(void **state)
+{
+	(void)state;
+	static const char *const files[] = {
+		"examples/kubernetes-es/es-sw-policy.yaml",
+		"examples/kubernetes-grpc/cc-door-ingress-security.yaml",
+		"examples/kubernetes-istio/l7-policy.yaml",
+		"examples/kubernetes/servicemesh/cnp-without-mutual-auth.yaml",
+		"examples/minikube/sw_l3_l4_l7_policy.yaml",
+		"examples/policies/getting-started/cilium_dkr_demo_l7-policy-230817.yaml",
+		"examples/policies/getting-started/l7-policy.yaml",
+		"examples/policies/kubernetes/serviceaccount/serviceaccount-policy.yaml",
+		"examples/policies/l7/http/http.json",
+		"examples/policies/l7/http/l7_multi.yaml",
+		"examples/policies/l7/http/simple/l7.yaml",
+	};
+	/* As tests/corpus/run.sh finds it: $POLC_SHARED_DIR, else the first shared/ above the repository. */
+	char dir[4200], up[4096];
+	const char *env = getenv("POLC_SHARED_DIR");
+	dir[0] = '\0';
+	if (env && *env)
+		snprintf(dir, sizeof(dir), "%s/corpus/cilium", env);
+	snprintf(up, sizeof(up), "%s", fx_repo_root());
+	while (!dir[0] || access(dir, F_OK) != 0) {
+		char *slash = strrchr(up, '/');
+		if (!slash || slash == up)
+			break;
+		*slash = '\0';
+		snprintf(dir, sizeof(dir), "%s/shared/corpus/cilium", up);
+	}
+	if (access(dir, F_OK) != 0) {
+		print_message("no corpus at %s: skipped\n", dir);
+		return;
+	}
+	size_t sets = 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[4600];
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		struct fx *fx = fx_new(FRONTEND_COMPILE);
+		int id = source_add_file(&fx->src, path);
+		assert_true(id > 0);
+		int err = frontend_load_file(&fx->fe, (uint32_t)id);
+		if (err)
+			fx_dump(fx);
+		assert_int_equal(err, 0);
+		struct ir_datapath dp;
+		struct pass_ctx ctx;
+		memset(&dp, 0, sizeof(dp));
+		assert_int_equal(pass_ctx_init(&ctx, fx->arena, &fx->diags, &fx->prog, &dp), 0);
+		for (size_t r = 0; r < fx->prog.rules.len; r++) {
+			const struct ir_rule *rule = fx->prog.rules.items[r];
+			for (size_t k = 0; k < rule->n_ports; k++) {
+				const struct ir_l7 *l7 = rule->ports[k].l7;
+				if (!l7 || (k && rule->ports[k - 1].l7 == l7))
+					continue;
+				const struct ir_http_rule **rules = arena_calloc(fx->arena, l7->n_http, sizeof(*rules));
+				for (size_t h = 0; h < l7->n_http; h++)
+					rules[h] = &l7->http[h];
+				struct dp_http_set *set;
+				err = l7_build_rules(&ctx, rules, NULL, l7->n_http, &set);
+				if (err)
+					fx_dump(fx);
+				assert_int_equal(err, 0);
+				sets++;
+			}
+		}
+		fx_free(fx);
+	}
+	assert_true(sets >= sizeof(files) / sizeof(files[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_regex_positions),
 		cmocka_unit_test(test_value_columns),
 		cmocka_unit_test(test_egress_named_and_ranges),
+		cmocka_unit_test(test_corpus_rules_compile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
