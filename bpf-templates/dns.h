@@ -239,7 +239,7 @@ POLC_GLOBAL int polc_dns_tcp_queries(struct __sk_buff *skb, __u32 off, __u32 end
 
 	int verdict = POLC_DNS_ALLOW;
 
-	/* Lesson 13 (verifier.h): a loop, not 8 copies on the frame. */
+	/* Lesson 14 (verifier.h): a loop, not 8 copies on the frame. */
 #pragma clang loop unroll(disable)
 	for (int i = 0; i < POLC_DNS_TCP_MAX_MSGS; i++) {
 		if (off >= end)

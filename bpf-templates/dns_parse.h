@@ -292,7 +292,7 @@ static __always_inline bool polc_dns_names_equal(const struct polc_dns_scratch *
 {
 	__u64 diff = 0;
 
-	/* A plain loop: unrolled, clang keeps every word on the stack (lesson 13, verifier.h). */
+	/* A plain loop: unrolled, clang keeps every word on the stack (lesson 14, verifier.h). */
 #pragma clang loop unroll(disable)
 	for (int w = 0; w < POLC_DNS_NAME_BUF / 8; w++) {
 		__u64 a = *(const __u64 *)(s->name + w * 8);

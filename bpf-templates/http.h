@@ -164,8 +164,9 @@ static __always_inline int polc_http_denied(struct __sk_buff *skb, const struct 
 	if (t->flags & POLC_TCP_RST)
 		return POLC_HTTP_PASS;
 	if (reply) {
-		/* Our 403 or reset on its way to the client: it carries inj_seq. */
-		if (t->seq == POLC_READ_ONCE(f->inj_seq))
+		/* Our 403 on its way to the client (a reset passed above): inj_seq, FIN, the 403's length. */
+		if (t->seq == POLC_READ_ONCE(f->inj_seq) && (t->flags & POLC_TCP_FIN) &&
+		    t->payload_len == POLC_HTTP_403_LEN)
 			return POLC_HTTP_PASS;
 	} else if (t->payload_len == 0 && !(t->flags & (POLC_TCP_FIN | POLC_TCP_SYN))) {
 		/* The client acknowledging our answer: nothing to say. */
@@ -395,6 +396,14 @@ POLC_GLOBAL int polc_http_packet(struct __sk_buff *skb, const struct polc_ctx *c
 
 	if (r < 0)
 		return POLC_HTTP_DROP;
+	if (r != POLC_HTTP_OK && audit) {
+		/* Audit: nothing is refused; a stream polc lost passes unjudged from here, reported once. */
+		st->mode = POLC_L7_M_BLIND;
+		st->flags |= POLC_L7_F_AUDITED;
+		polc_event(c, POLC_VERDICT_AUDIT, r == POLC_HTTP_DENY ? POLC_REASON_L7 : POLC_REASON_L7_MALFORMED,
+			   rule);
+		return polc_http_commit(f, st, g) ? POLC_HTTP_PASS : POLC_HTTP_DROP;
+	}
 	if (r == POLC_HTTP_OK) {
 		if (fin) {
 			if (t.seq + t.payload_len != st->next_seq)

@@ -491,31 +491,73 @@ static __always_inline int polc_http_head_byte(struct polc_http_head *h, __u8 b)
 	return -1;
 }
 
-/* bpf_loop callback over scratch->buf: one head byte per call; 1 stops. */
+/* What a bpf_loop() callback gets: the scratch map value, looked up once (verifier.h, lesson 10). */
+struct polc_http_cb {
+	struct polc_http_scratch *scr;
+	__u32 len; /* bytes in scr->buf */
+};
+
+/* A byte a header value may hold: VCHAR, obs-text, SP, HTAB (RFC 9110 field-vchar). */
+static __always_inline bool polc_is_value_byte(__u8 b)
+{
+	return b >= 0x20 ? b != 0x7f : b == '\t';
+}
+
+/* The value of a header no rule looks at: bytes checked, not walked (up to 8 per call, lesson 13). */
+#define POLC_HTTP_SKIP 8
+
+/*
+ * bpf_loop callback over scratch->buf from scr->used on: one head byte,
+ * or a run of up to POLC_HTTP_SKIP bytes of a value no rule looks at;
+ * 1 stops (the head ended, was refused, or the window did). The loop
+ * runs at most one call per byte, so it always reaches the window's end.
+ */
 static long polc_http_head_cb(__u32 i, void *ctx)
 {
-	struct polc_http_scratch *scr = polc_http_scratch();
+	struct polc_http_cb *cb = ctx;
+	struct polc_http_scratch *scr = cb->scr;
+	__u32 len = cb->len;
 
 	if (!scr)
 		return 1;
 
 	struct polc_http_head *h = &scr->h;
-	__u8 b = scr->buf[i & (POLC_HTTP_WIN - 1)];
-	int ps;
+	__u32 at = scr->used;
 
+	if (at >= len || len > POLC_HTTP_WIN)
+		return 1;
+	if (h->ps == PS_VALUE && !h->kind && at + POLC_HTTP_SKIP <= len) {
+		bool plain = true;
+
+#pragma clang loop unroll(full)
+		for (int k = 0; k < POLC_HTTP_SKIP; k++)
+			plain &= polc_is_value_byte(scr->buf[(at + k) & (POLC_HTTP_WIN - 1)]);
+		if (plain) {
+			h->len += POLC_HTTP_SKIP;
+			if (h->len > POLC_GEN_HTTP_MAX_HEAD) {
+				h->done = 2;
+				return 1;
+			}
+			scr->used = at + POLC_HTTP_SKIP;
+			return 0;
+		}
+	}
+
+	__u8 b = scr->buf[at & (POLC_HTTP_WIN - 1)];
+
+	scr->used = at + 1;
 	if (h->ps == PS_END_LF && b == '\n') {
 		h->done = 1;
-		scr->used = i + 1;
 		return 1;
 	}
-	ps = polc_http_head_byte(h, b);
+
+	int ps = polc_http_head_byte(h, b);
+
 	if (ps < 0) {
 		h->done = 2;
-		scr->used = i + 1;
 		return 1;
 	}
 	h->ps = ps;
-	scr->used = i + 1;
 	return 0;
 }
 
@@ -655,9 +697,10 @@ static __always_inline bool polc_http_chunk_byte(struct polc_l7_flow *st, __u8 b
 /* bpf_loop callback: chunk framing bytes until data, the next request, or a refusal. */
 static long polc_http_chunk_cb(__u32 i, void *ctx)
 {
-	struct polc_http_scratch *scr = polc_http_scratch();
+	struct polc_http_cb *cb = ctx;
+	struct polc_http_scratch *scr = cb->scr;
 
-	if (!scr)
+	if (!scr || i >= cb->len)
 		return 1;
 
 	__u8 b = scr->buf[i & (POLC_HTTP_WIN - 1)];
@@ -731,8 +774,10 @@ POLC_GLOBAL int polc_http_step(struct __sk_buff *skb, const struct polc_ctx *c, 
 	scr->used = 0;
 
 	if (polc_http_is_chunk_framing(mode)) {
+		struct polc_http_cb cb = {.scr = scr, .len = len};
+
 		scr->h.done = 0;
-		bpf_loop(len, polc_http_chunk_cb, NULL, 0);
+		bpf_loop(len, polc_http_chunk_cb, &cb, 0);
 		if (scr->h.done == 2 || scr->used == 0 || scr->used > len)
 			return -POLC_HTTP_BAD;
 		st->next_seq += scr->used;
@@ -748,7 +793,9 @@ POLC_GLOBAL int polc_http_step(struct __sk_buff *skb, const struct polc_ctx *c, 
 		polc_http_head_init(&scr->h, polc_http_set_get(set_id));
 		scr->in_head = 1;
 	}
-	bpf_loop(len, polc_http_head_cb, NULL, 0);
+	struct polc_http_cb cb = {.scr = scr, .len = len};
+
+	bpf_loop(len, polc_http_head_cb, &cb, 0);
 
 	__u32 used = scr->used;
 

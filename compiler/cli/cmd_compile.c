@@ -11,7 +11,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: polc compile [-o ARTIFACT | --check] [--emit-c DIR] [--dump=ir|dp|dfa|c[,...]] INPUT...\n"
+		"usage: polc compile [-o ARTIFACT | --check] [--emit-c DIR] [--dump=ir|dp|dfa|c[,...]] [--http-limits ...] INPUT...\n"
 		"\n"
 		"INPUT is a YAML or JSON file, or a directory (searched for *.yaml, *.yml,\n"
 		"*.json). Policies (NetworkPolicy, CiliumNetworkPolicy,\n"
@@ -28,6 +28,9 @@ static void usage(FILE *out)
 		"                      seconds an address learned from a DNS answer (toFQDNs) stays\n"
 		"                      allowed at least and at most, whatever the answer's TTL\n"
 		"                      (default 1 and 86400)\n"
+		"      --http-limits K=N[,...]  bounds of the datapath's HTTP parser: head (bytes of a\n"
+		"                      request head, 8192), line (request line, 4096), headers (header\n"
+		"                      lines, 100), steps (parse steps per TCP segment, 64)\n"
 		"      --format FMT    diagnostics as text (default), json, sarif or github\n"
 		"      --no-color      plain diagnostics\n");
 }
@@ -49,6 +52,37 @@ static int parse_dumps(const char *arg, unsigned *dumps)
 			*dumps |= COMPILE_DUMP_C;
 		else
 			rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+/* head=N,line=N,headers=N,steps=N: each within what the datapath can bound. */
+static int parse_http_limits(const char *arg, struct compile_options *opts)
+{
+	static const struct {
+		const char *key;
+		unsigned long min, max;
+	} keys[] = {{"head", 64, 65535}, {"line", 16, 65535}, {"headers", 1, 1000}, {"steps", 1, 256}};
+	char *copy = strdup(arg);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	for (char *tok = strtok(copy, ","); tok && !rc; tok = strtok(NULL, ",")) {
+		char *eq = strchr(tok, '='), *end;
+		rc = -1;
+		if (!eq)
+			break;
+		*eq = '\0';
+		unsigned long v = strtoul(eq + 1, &end, 10);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			if (strcmp(tok, keys[i].key) != 0 || *end || end == eq + 1 || v < keys[i].min || v > keys[i].max)
+				continue;
+			uint32_t *field[] = {&opts->http_max_head, &opts->http_max_line, &opts->http_max_headers,
+					     &opts->http_max_steps};
+			*field[i] = (uint32_t)v;
+			rc = 0;
+		}
 	}
 	free(copy);
 	return rc;
@@ -87,6 +121,7 @@ int cmd_compile(int argc, char **argv)
 		{"check", no_argument, NULL, 'C'},
 		{"fqdn-min-ttl", required_argument, NULL, 'm'},
 		{"fqdn-max-ttl", required_argument, NULL, 'M'},
+		{"http-limits", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -136,6 +171,13 @@ int cmd_compile(int argc, char **argv)
 			*(c == 'm' ? &opts.fqdn_min_ttl : &opts.fqdn_max_ttl) = (uint32_t)v;
 			break;
 		}
+		case 'L':
+			if (parse_http_limits(optarg, &opts) != 0) {
+				fprintf(stderr, "polc compile: --http-limits takes head=64..65535, line=16..65535, "
+						"headers=1..1000, steps=1..256, comma separated\n");
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;

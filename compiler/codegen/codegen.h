@@ -20,16 +20,6 @@
 #include "../util/diag.h"
 #include "../util/strbuf.h"
 
-/* Map sizes: what the policy set needs plus room for endpoints added at run time. */
-struct codegen_sizes {
-	uint32_t endpoints;
-	uint32_t ipcache;
-	uint32_t policy;
-	uint32_t rules;
-};
-
-void codegen_sizes(const struct ir_program *prog, const struct ir_datapath *dp, struct codegen_sizes *sizes);
-
 /*
  * Bounds of the datapath's HTTP request parser (polc_gen.h knobs): a
  * request head longer than max_head bytes, a request line longer than
@@ -45,14 +35,6 @@ struct codegen_http_limits {
 };
 
 extern const struct codegen_http_limits codegen_http_default_limits;
-
-int codegen_header(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
-		   const struct source_set *sources, const struct codegen_sizes *sizes);
-
-struct emitter;
-/* The L7 HTTP knobs and rule-set tables of polc_gen.h (dp->features.have_l7_http). */
-int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_datapath *dp,
-			const struct codegen_http_limits *limits);
 
 /*
  * DNS rules and toFQDNs (polc_gen.h knobs): a DNS message is parsed
@@ -71,6 +53,27 @@ struct codegen_dns_limits {
 };
 
 extern const struct codegen_dns_limits codegen_dns_default_limits;
+
+/* Map sizes: what the policy set needs plus room for endpoints added at run time; the HTTP and DNS bounds. */
+struct codegen_sizes {
+	uint32_t endpoints;
+	uint32_t ipcache;
+	uint32_t policy;
+	uint32_t rules;
+	struct codegen_http_limits http; /* defaults from codegen_sizes(); callers may change them */
+	struct codegen_dns_limits dns;   /* likewise */
+};
+
+void codegen_sizes(const struct ir_program *prog, const struct ir_datapath *dp, struct codegen_sizes *sizes);
+
+int codegen_header(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
+		   const struct source_set *sources, const struct codegen_sizes *sizes);
+
+struct emitter;
+/* The L7 HTTP knobs and rule-set tables of polc_gen.h (dp->features.have_l7_http). */
+int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_datapath *dp,
+			const struct codegen_http_limits *limits);
+
 
 /* The union table of L7 sets (l7_sets.h): every generation with L7 rules of any protocol. */
 int codegen_l7_unions(struct emitter *e, struct arena *arena, const struct ir_datapath *dp);

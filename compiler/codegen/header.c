@@ -33,6 +33,8 @@ void codegen_sizes(const struct ir_program *prog, const struct ir_datapath *dp, 
 	sizes->ipcache = with_headroom(dp->ipcache.len, 1024);
 	sizes->policy = with_headroom(dp->entries.len, 1024);
 	sizes->rules = prog->rules.len ? (uint32_t)prog->rules.len : 1;
+	sizes->http = codegen_http_default_limits;
+	sizes->dns = codegen_dns_default_limits;
 }
 
 static void emit_list(struct emitter *e, const char *name, const uint8_t *v, size_t n)
@@ -106,17 +108,12 @@ int codegen_header(struct strbuf *out, const struct ir_program *prog, const stru
 	emit_line(&e, "#define POLC_GEN_RULES_MAX %u", sizes->rules);
 	emit_blank(&e);
 	if (f->have_l7_http || f->have_l7_dns || f->have_fqdn) {
-		struct codegen_dns_limits dns = codegen_dns_default_limits;
-		if (f->fqdn_min_ttl)
-			dns.min_ttl = f->fqdn_min_ttl;
-		if (f->fqdn_max_ttl)
-			dns.max_ttl = f->fqdn_max_ttl;
 		struct arena *arena = arena_new();
 		int err = arena ? codegen_l7_unions(&e, arena, dp) : -ENOMEM;
 		if (!err && f->have_l7_http)
-			err = codegen_http_tables(&e, arena, dp, &codegen_http_default_limits);
+			err = codegen_http_tables(&e, arena, dp, &sizes->http);
 		if (!err && (f->have_l7_dns || f->have_fqdn))
-			err = codegen_dns_tables(&e, arena, dp, &dns);
+			err = codegen_dns_tables(&e, arena, dp, &sizes->dns);
 		arena_free(arena);
 		if (err) {
 			emit_free(&e);

@@ -185,8 +185,19 @@ static int generate(struct compilation *c)
 {
 	struct codegen_sizes sizes;
 	codegen_sizes(&c->prog, &c->dp, &sizes);
-	c->dp.features.fqdn_min_ttl = c->opts->fqdn_min_ttl;
-	c->dp.features.fqdn_max_ttl = c->opts->fqdn_max_ttl;
+	const struct compile_options *o = c->opts;
+	if (o->http_max_head)
+		sizes.http.max_head = o->http_max_head;
+	if (o->http_max_line)
+		sizes.http.max_line = o->http_max_line;
+	if (o->http_max_headers)
+		sizes.http.max_headers = o->http_max_headers;
+	if (o->http_max_steps)
+		sizes.http.max_steps = o->http_max_steps;
+	if (o->fqdn_min_ttl)
+		sizes.dns.min_ttl = o->fqdn_min_ttl;
+	if (o->fqdn_max_ttl)
+		sizes.dns.max_ttl = o->fqdn_max_ttl;
 	struct strbuf header = STRBUF_INIT;
 	int err = codegen_header(&header, &c->prog, &c->dp, &c->sources, &sizes);
 	if (!err && (c->opts->dumps & COMPILE_DUMP_C))

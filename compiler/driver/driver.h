@@ -44,6 +44,8 @@ struct compile_options {
 	bool color;
 	bool lint; /* warnings on, no code generation */
 	uint32_t fqdn_min_ttl, fqdn_max_ttl; /* toFQDNs lifetime clamp in seconds; 0: the default */
+	/* Bounds of the datapath's HTTP parser (codegen.h codegen_http_limits); 0: the default. */
+	uint32_t http_max_head, http_max_line, http_max_headers, http_max_steps;
 };
 
 int polc_compile(const struct compile_options *opts);

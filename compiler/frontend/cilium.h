@@ -10,9 +10,10 @@
  *   cilium_rule.c      one api.Rule: subject, sections, L3 peers, default deny
  *   cilium_selector.c  EndpointSelector: label sources, validation, namespace scoping
  *   cilium_l4.c        toPorts and icmps
- *   cilium_l7.c        L7 rules, FQDNs, TLS, listeners: validated; what polc
- *                      does not compile refused as unsupported
- *   cilium_dns.c       DNS rules (rules.dns) and toFQDNs, lowered to the IR
+ *   cilium_http.c      L7 HTTP rules (rules.http) -> IR L7 rules
+ *   cilium_dns.c       DNS rules (rules.dns) and toFQDNs -> the IR
+ *   cilium_l7.c        L7 rules (HTTP: cilium_http.c; DNS: cilium_dns.c), FQDNs, TLS,
+ *                      listeners: validated, and the rest refused as unsupported
  *   cilium_cidr.c      CIDRs as Cilium parses them, CIDR sets, CiliumCIDRGroup
  *
  * Semantics and validation follow Cilium's own code; each rule cites the
@@ -125,10 +126,12 @@ void cil_parse_icmps(struct cil *c, const struct ynode *list, const struct ypath
 struct cil_l7 {
 	bool present; /* rules non-empty (Cilium's !Rules.IsEmpty()) */
 	bool dns;
+	bool invalid; /* the HTTP rules had errors (reported) */
 	struct src_loc dns_loc;
-	const struct ir_l7 *l7; /* lowered L7 rules of the item's ports; NULL: none (or errors) */
+	struct ir_l7 *http; /* rules.http decoded, for every port of the item; NULL: none */
+	const struct ir_l7 *dns_rules; /* rules.dns lowered (cilium_dns.c), for every port; NULL: none */
 };
-/* rules: of a toPorts item: validated, and refused as unsupported when valid. */
+/* rules: of a toPorts item: HTTP decoded; the rest validated, and refused as unsupported when valid. */
 void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *path, enum ir_dir dir,
 		  size_t n_ports, struct cil_l7 *out);
 /*

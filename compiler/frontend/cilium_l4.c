@@ -370,7 +370,9 @@ static void parse_port_rule(struct cil *c, const struct ynode *node, const struc
 		if (!parse_port(c, ports->seq.items[i], &ip, &l7, &ps))
 			continue;
 		for (size_t k = 0; k < ps.n_protos; k++) {
-			struct ir_port p = {.proto = ps.protos[k], .loc = ps.loc, .path = ps.path, .l7 = l7.l7};
+			/* L7 rules: HTTP on TCP alone (parse_port() refused it elsewhere), DNS on every port. */
+			struct ir_port p = {.proto = ps.protos[k], .loc = ps.loc, .path = ps.path,
+					    .l7 = l7.dns_rules ? l7.dns_rules : ps.protos[k] == IR_PROTO_TCP ? l7.http : NULL};
 			if (ps.named) {
 				p.name = ps.name;
 			} else {

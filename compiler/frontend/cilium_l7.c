@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * L7 rules, validated as Cilium validates them; what polc does not
- * compile yet is then refused as unsupported, naming the field (http,
- * kafka, l7proto/l7, Envoy listeners, TLS contexts, SNI server names).
- * DNS rules and toFQDNs are lowered to the IR by cilium_dns.c.
- * Validating first keeps "invalid" (Cilium would refuse the policy too)
- * apart from "unsupported" (Cilium would enforce it, polc cannot): an L7
- * rule is never dropped, and its port never opened wider.
+ * L7 rules of a toPorts item: HTTP rules are decoded for the datapath
+ * (cilium_http.c), DNS rules and toFQDNs lowered by cilium_dns.c; what
+ * polc does not compile yet is validated as Cilium validates it and then
+ * refused as unsupported, naming the field: L7 rules kafka, l7proto/l7,
+ * Envoy listeners, TLS contexts and SNI server names. Validating first
+ * keeps "invalid" (Cilium would refuse the policy too) apart from
+ * "unsupported" (Cilium would enforce it, polc cannot): an L7 rule is
+ * never dropped, and its port never opened wider.
  *
  * Checks (cilium/cilium pkg/policy/api/rule_validation.go PortRule.sanitize,
  * L7Rules.sanitize, IngressRule.sanitize; pkg/policy/api/fqdn.go; the
@@ -24,10 +25,9 @@
 #include <strings.h>
 
 #include "cilium.h"
+#include "cilium_http.h"
 
 static const char *const l7_fields[] = {"http", "kafka", "dns", "l7proto", "l7", NULL};
-static const char *const http_fields[] = {"method", "path", "host", "headers", "headerMatches", NULL};
-static const char *const header_match_fields[] = {"name", "value", "secret", "mismatch", NULL};
 static const char *const secret_fields[] = {"name", "namespace", NULL};
 static const char *const kafka_fields[] = {"role", "apiKey", "apiVersion", "clientID", "topic", NULL};
 static const char *const fqdn_fields[] = {"matchName", "matchPattern", NULL};
@@ -119,53 +119,6 @@ static void check_secret(struct cil *c, const struct ynode *node, const struct y
 		decode_error_at(&c->d, node->loc, &np, "required-field", NULL, "Required value");
 	}
 	opt_string(c, node, "namespace", path, &ns);
-}
-
-static void check_http(struct cil *c, const struct ynode *node, const struct ypath *path)
-{
-	struct decoder *d = &c->d;
-	if (ynode_is_null(node) || !decode_mapping(d, node, path))
-		return;
-	decode_known_fields(d, node, path, http_fields);
-	const char *s;
-	opt_string(c, node, "method", path, &s);
-	opt_string(c, node, "path", path, &s);
-	opt_string(c, node, "host", path, &s);
-	struct ypath hp = YPATH_KEY(path, "headers");
-	const struct ynode *headers = ymap_get(node, "headers");
-	if (ynode_is_set(headers) && decode_sequence(d, headers, &hp))
-		for (size_t i = 0; i < headers->seq.len; i++) {
-			struct ypath ip = YPATH_INDEX(&hp, i);
-			decode_string(d, headers->seq.items[i], &ip, &s);
-		}
-	struct ypath mp = YPATH_KEY(path, "headerMatches");
-	const struct ynode *matches = ymap_get(node, "headerMatches");
-	if (!ynode_is_set(matches) || !decode_sequence(d, matches, &mp))
-		return;
-	for (size_t i = 0; i < matches->seq.len; i++) {
-		struct ypath ip = YPATH_INDEX(&mp, i);
-		const struct ynode *m = matches->seq.items[i];
-		if (!decode_mapping(d, m, &ip))
-			continue;
-		decode_known_fields(d, m, &ip, header_match_fields);
-		const char *name, *value, *mismatch;
-		if (opt_string(c, m, "name", &ip, &name) && (!name || !*name)) {
-			struct ypath np = YPATH_KEY(&ip, "name");
-			decode_error_at(d, m->loc, &np, "required-field", NULL, "Required value");
-		}
-		opt_string(c, m, "value", &ip, &value);
-		struct ypath sp = YPATH_KEY(&ip, "secret");
-		if (ynode_is_set(ymap_get(m, "secret")))
-			check_secret(c, ymap_get(m, "secret"), &sp);
-		if (opt_string(c, m, "mismatch", &ip, &mismatch) && mismatch && strcmp(mismatch, "LOG") != 0 &&
-		    strcmp(mismatch, "ADD") != 0 && strcmp(mismatch, "DELETE") != 0 && strcmp(mismatch, "REPLACE") != 0) {
-			struct ypath xp = YPATH_KEY(&ip, "mismatch");
-			decode_error_at(d, ymap_get(m, "mismatch")->loc, &xp, "unsupported-value", NULL,
-					"Unsupported value: %s: supported values: \"LOG\", \"ADD\", \"DELETE\", "
-					"\"REPLACE\"",
-					decode_quote(d, mismatch));
-		}
-	}
 }
 
 static bool lower_in(const char *s, const char *const *names)
@@ -283,16 +236,17 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 	const struct ynode *l7 = l7_list(c, rules, "l7", path);
 	const char *l7proto = NULL;
 	opt_string(c, rules, "l7proto", path, &l7proto);
-	out->present = http || kafka || dns || l7;
+	/* L7Rules.IsEmpty(): empty lists are no rules at all. */
+	out->present = (http && http->seq.len) || (kafka && kafka->seq.len) || (dns && dns->seq.len) ||
+		       (l7 && l7->seq.len);
 	struct ypath hp = YPATH_KEY(path, "http");
 	struct ypath kp = YPATH_KEY(path, "kafka");
 	struct ypath dp = YPATH_KEY(path, "dns");
 	struct ypath lp = YPATH_KEY(path, "l7");
 	struct ypath pp = YPATH_KEY(path, "l7proto");
-	for (size_t i = 0; http && i < http->seq.len; i++) {
-		struct ypath ip = YPATH_INDEX(&hp, i);
-		check_http(c, http->seq.items[i], &ip);
-	}
+	/* HTTP rules are compiled (cilium_http.c); an empty list is none. */
+	if (http && !cilium_http_decode(d, http, &hp, ymap_get_key(rules, "http")->loc, &out->http))
+		out->invalid = true;
 	for (size_t i = 0; kafka && i < kafka->seq.len; i++) {
 		struct ypath ip = YPATH_INDEX(&kp, i);
 		check_kafka(c, kafka->seq.items[i], &ip);
@@ -314,7 +268,7 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 		}
 		const struct ir_l7 *ir = cil_dns_rules(c, dns, &dp, out->dns_loc);
 		if (ok && !first_conflict)
-			out->l7 = ir;
+			out->dns_rules = ir;
 	}
 	if (l7 && !(l7proto && *l7proto))
 		decode_error_at(d, ymap_get_key(rules, "l7")->loc, &lp, "required-field", "set l7proto",
@@ -330,9 +284,6 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 		}
 	}
 
-	if (http)
-		cil_unsupported(c, ymap_get_key(rules, "http")->loc, &hp, "the HTTP matcher is its own issue",
-				"L7 HTTP rules (rules.http) are not supported by polc yet");
 	if (kafka)
 		cil_unsupported(c, ymap_get_key(rules, "kafka")->loc, &kp, NULL,
 				"L7 Kafka rules (rules.kafka) are not supported by polc");

@@ -193,7 +193,6 @@ struct dp_features {
 	bool have_l7_dns;  /* some entry has a DNS rule set */
 	uint32_t dns_set_first; /* id of the first DNS set (HTTP sets come first) */
 	bool have_fqdn;    /* some entry has an FQDN peer */
-	uint32_t fqdn_min_ttl, fqdn_max_ttl; /* seconds learned addresses live at least/most; 0: default */
 	uint8_t v4_prefixlens[33]; /* in use, longest first */
 	size_t n_v4_prefixlens;
 	uint8_t v6_prefixlens[129];

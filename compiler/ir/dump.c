@@ -375,6 +375,8 @@ void ir_dump_http_sets(struct strbuf *out, const struct ir_datapath *dp, const s
 
 void ir_dump_dns_sets(struct strbuf *out, const struct ir_datapath *dp, const struct source_set *sources)
 {
+	if (!dp->dns_sets.len && !dp->fqdn_groups.len)
+		return;
 	strbuf_printf(out, "# DNS rule sets: %zu\n", dp->dns_sets.len);
 	for (size_t i = 0; i < dp->dns_sets.len; i++) {
 		const struct dp_dns_set *s = dp->dns_sets.items[i];

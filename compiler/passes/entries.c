@@ -112,6 +112,7 @@ struct entry_sink {
 	const struct ir_rule *rule;
 	uint8_t action;
 	size_t *per_rule; /* entries emitted per rule id, for the limit diagnostic */
+	bool l7;          /* the policy has L7 rules: report its allow entries to pass_l7 */
 };
 
 struct port_key {
@@ -136,7 +137,7 @@ static int emit(struct entry_sink *s, uint32_t peer, struct port_key pk)
 		return -ENOMEM;
 	struct polc_policy_value *v = slot;
 	s->per_rule[s->rule->id]++;
-	if (s->action == POLC_ACT_ALLOW && l7_contribute(s->ctx, &key, pk.l7, s->rule->id))
+	if (s->l7 && s->action == POLC_ACT_ALLOW && l7_contribute(s->ctx, &key, pk.l7, s->rule->id))
 		return -ENOMEM;
 	if (inserted || (s->action == POLC_ACT_DENY && v->action != POLC_ACT_DENY) ||
 	    (s->action == v->action && s->rule->id < v->rule)) {
@@ -309,6 +310,10 @@ int pass_entries(struct pass_ctx *ctx)
 	for (size_t i = 0; i < dp->policies.len; i++) {
 		const struct dp_policy *pol = dp->policies.items[i];
 		s.policy = pol->id;
+		s.l7 = false;
+		for (size_t r = 0; r < pol->n_rules && !s.l7; r++)
+			for (size_t k = 0; k < pol->rules[r].n_ports && !s.l7; k++)
+				s.l7 = pol->rules[r].ports[k].l7 != NULL;
 		for (size_t r = 0; r < pol->n_rules; r++) {
 			const struct dp_applied_rule *ar = &pol->rules[r];
 			s.rule = ar->rule;

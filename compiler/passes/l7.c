@@ -65,16 +65,36 @@ struct l7_contrib {
 	uint32_t n, cap;
 };
 
+/*
+ * The hashmap holds a pointer per key: its values sit right after the
+ * 12-byte keys, unaligned, so they are copied in and out, never
+ * dereferenced in place.
+ */
+static struct l7_contrib *contrib_of(const void *slot)
+{
+	struct l7_contrib *c;
+	memcpy(&c, slot, sizeof(c));
+	return c;
+}
+
 int l7_contribute(struct pass_ctx *ctx, const struct polc_policy_key *key, const struct ir_l7 *l7, uint32_t rule)
 {
 	if (!ctx->l7_contrib.arena &&
-	    hashmap_init(&ctx->l7_contrib, ctx->arena, sizeof(struct polc_policy_key), sizeof(struct l7_contrib)))
+	    hashmap_init(&ctx->l7_contrib, ctx->arena, sizeof(struct polc_policy_key), sizeof(struct l7_contrib *)))
 		return -ENOMEM;
 	void *slot;
 	bool inserted;
 	if (hashmap_upsert(&ctx->l7_contrib, key, &slot, &inserted))
 		return -ENOMEM;
-	struct l7_contrib *c = slot;
+	struct l7_contrib *c;
+	if (inserted) {
+		c = arena_calloc(ctx->arena, 1, sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		memcpy(slot, &c, sizeof(c));
+	} else {
+		c = contrib_of(slot);
+	}
 	if (inserted || rule < c->min_rule)
 		c->min_rule = rule;
 	if (!l7) {
@@ -215,7 +235,8 @@ static const struct l7_contrib *find(struct l7_pass *p, uint32_t policy, uint32_
 	k.proto = proto;
 	k.port_kind = kind;
 	k.port = port;
-	return hashmap_find(&p->ctx->l7_contrib, &k);
+	const void *slot = hashmap_find(&p->ctx->l7_contrib, &k);
+	return slot ? contrib_of(slot) : NULL;
 }
 
 static int eff_add(struct l7_pass *p, struct eff *e, const struct l7_contrib *c)
@@ -343,7 +364,8 @@ static int do_policy(struct l7_pass *p, uint32_t policy, const struct polc_polic
 			if (!seen && vec_push(p->a, &peers, k->peer))
 				return -ENOMEM;
 		}
-		const struct l7_contrib *c = hashmap_find(&p->ctx->l7_contrib, k);
+		const void *slot = hashmap_find(&p->ctx->l7_contrib, k);
+		const struct l7_contrib *c = slot ? contrib_of(slot) : NULL;
 		if (!c || c->n == 0 || port_slot(k->proto) < 0)
 			continue;
 		struct point pt;
@@ -772,6 +794,17 @@ static int set_kind(struct l7_pass *p, const member_vec *m)
 	return err ? err : -EINVAL;
 }
 
+int l7_build_rules(struct pass_ctx *ctx, const struct ir_http_rule *const *rules, const uint32_t *rule_ids, size_t n,
+		   struct dp_http_set **out)
+{
+	struct l7_pass p = {.ctx = ctx, .a = ctx->arena, .dp = ctx->dp};
+	member_vec m = {0};
+	for (size_t i = 0; i < n; i++)
+		if (vec_push(p.a, &m, (struct member){rules[i], NULL, rule_ids ? rule_ids[i] : 0}))
+			return -ENOMEM;
+	return build_set(&p, 1, &m, out);
+}
+
 /* ---- the pass --------------------------------------------------------------- */
 
 static int key_cmp(const void *a, const void *b)
@@ -793,7 +826,7 @@ int pass_l7(struct pass_ctx *ctx)
 	const void *k;
 	void *v;
 	while (!any && hashmap_next(&ctx->l7_contrib, &iter, &k, &v))
-		any = ((const struct l7_contrib *)v)->n > 0;
+		any = contrib_of(v)->n > 0;
 	if (!any)
 		return 0;
 

@@ -95,6 +95,14 @@ int port_classes_in_range(struct pass_ctx *ctx, int slot, uint16_t lo, uint16_t 
  */
 int l7_contribute(struct pass_ctx *ctx, const struct polc_policy_key *key, const struct ir_l7 *l7, uint32_t rule);
 
+/*
+ * The rule set of these HTTP rules, DFAs built, as pass_l7 builds each
+ * set (rule_ids may be NULL). 0, -EINVAL after diagnostics at the rules
+ * (a regex too complex, too many rules), -ENOMEM. For checks that want
+ * to know whether rules compile without an inventory (tests, lint).
+ */
+int l7_build_rules(struct pass_ctx *ctx, const struct ir_http_rule *const *rules, const uint32_t *rule_ids, size_t n,
+		   struct dp_http_set **out);
 /* passes/dns.c: the DNS rule set with this id (called by pass_l7 for sets of DNS rules). */
 int dns_build_set(struct pass_ctx *ctx, uint32_t id, const struct ir_dns_rule **rules, const uint32_t *rule_ids,
 		  size_t n, struct dp_dns_set **out);

@@ -7,6 +7,7 @@
 #   expected.ir       polc compile --dump=ir
 #   expected.dp       polc compile --dump=dp
 #   expected.h        polc compile --dump=c (the generated header)
+#   expected.dfa      polc compile --dump=dfa (L7 HTTP rule sets; only where present)
 #   expected.err      diagnostics (text, no colour) when compilation fails
 #   expected.status   exit status (default 0)
 # Run from the case directory with relative paths, so output is stable.
@@ -70,6 +71,10 @@ for case in "${cases[@]}"; do
 		"$polc" compile --no-color --dump=$stage -o /dev/null "${inputs[@]}" >"$tmp/$stage" 2>/dev/null
 		compare "$case" "expected.$stage" "$tmp/$stage" || ok=0
 	done
+	if [[ -f expected.dfa ]]; then
+		"$polc" compile --no-color --dump=dfa -o /dev/null "${inputs[@]}" >"$tmp/dfa" 2>/dev/null
+		compare "$case" expected.dfa "$tmp/dfa" || ok=0
+	fi
 	if [[ -f expected.h || ( "${UPDATE:-0}" == 1 && $want_status -eq 0 ) ]]; then
 		"$polc" compile --no-color --dump=c -o /dev/null "${inputs[@]}" >"$tmp/h" 2>/dev/null
 		compare "$case" expected.h "$tmp/h" || ok=0

@@ -665,9 +665,15 @@ static void test_icmps(void **state)
 static void test_unsupported(void **state)
 {
 	(void)state;
-	struct fx *fx = load_bad(CNP "  ingress:\n  - toPorts:\n    - ports: [{port: \"80\", protocol: TCP}]\n"
-				 "      rules:\n        http:\n        - {method: GET, path: /}\n");
-	expect_only_unsupported(fx, 12, "spec.ingress[0].toPorts[0].rules.http", "L7 HTTP rules");
+	/* HTTP rules compile (cilium_http.c, tests/unit/test_cilium_http.c) but for what needs a proxy. */
+	struct fx *fx = load_ok(CNP "  ingress:\n  - toPorts:\n    - ports: [{port: \"80\", protocol: TCP}]\n"
+				"      rules:\n        http:\n        - {method: GET, path: /}\n");
+	assert_non_null(fx->prog.rules.items[0]->ports[0].l7);
+	fx_free(fx);
+	fx = load_bad(CNP "  ingress:\n  - toPorts:\n    - ports: [{port: \"80\", protocol: TCP}]\n"
+		      "      rules:\n        http:\n        - headerMatches: [{name: X-Key, secret: {name: s}}]\n");
+	expect_only_unsupported(fx, 13, "spec.ingress[0].toPorts[0].rules.http[0].headerMatches[0].secret",
+				"Kubernetes Secrets");
 	fx_free(fx);
 
 	fx = load_bad(CNP "  egress:\n  - toServices:\n    - k8sService: {serviceName: s, namespace: n}\n");

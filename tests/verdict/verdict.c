@@ -8,6 +8,7 @@
  *
  *   verdict                   run every test
  *   verdict --verify OBJ...   load generation objects, print verified instructions
+ *   verdict --group l7        one group only (l7, compiled)
  */
 #include "verdict.h"
 
@@ -160,6 +161,18 @@ int main(int argc, char **argv)
 	int failed = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (argc > 2 && strcmp(argv[1], "--group") == 0) {
+		/* One group, for work on it: verdict --group l7 */
+		if (strcmp(argv[2], "l7") == 0)
+			failed += verdict_group_l7(&topo);
+		else if (strcmp(argv[2], "compiled") == 0)
+			failed += verdict_group_compiled(&topo);
+		else
+			fprintf(stderr, "verdict: --group takes l7 or compiled\n");
+		printf("SUMMARY verdict: %zu passed, %d failed (%zu tests)\n", n_tests - (size_t)failed, failed,
+		       n_tests);
+		return failed ? 1 : 0;
+	}
 	failed += verdict_group_basics(&topo);
 	failed += verdict_group_policy(&topo);
 	failed += verdict_group_conntrack(&topo);
@@ -167,6 +180,7 @@ int main(int argc, char **argv)
 	failed += verdict_group_observe(&topo);
 	failed += verdict_group_verifier(&topo);
 	failed += verdict_group_compiled(&topo);
+	failed += verdict_group_l7(&topo);
 
 	/* Again, reading every header through bpf_skb_load_bytes() (a non-linear skb's path). */
 	struct topo helper = topo;
