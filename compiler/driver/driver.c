@@ -42,7 +42,7 @@ static int policy_cmp(const void *a, const void *b)
  * the files on the command line must not change rule ids, the maps or
  * the artifact.
  */
-static void canonicalize(struct ir_program *prog)
+void driver_canonicalize(struct ir_program *prog)
 {
 	if (prog->policies.len > 1)
 		qsort(prog->policies.items, prog->policies.len, sizeof(*prog->policies.items), policy_cmp);
@@ -113,10 +113,10 @@ static int front_end(struct compilation *c)
 	return stage_status(c, err, "front end");
 }
 
-static int resolve(struct compilation *c)
+int driver_run_passes(struct arena *arena, struct diag_sink *diags, struct ir_program *prog, struct ir_datapath *dp)
 {
 	struct pass_ctx ctx;
-	int err = pass_ctx_init(&ctx, c->arena, &c->diags, &c->prog, &c->dp);
+	int err = pass_ctx_init(&ctx, arena, diags, prog, dp);
 	if (!err)
 		err = pass_identities(&ctx);
 	if (!err)
@@ -127,7 +127,12 @@ static int resolve(struct compilation *c)
 		err = pass_cidr_classes(&ctx);
 	if (!err)
 		err = pass_entries(&ctx);
-	return stage_status(c, err, "resolving policies");
+	return err;
+}
+
+static int resolve(struct compilation *c)
+{
+	return stage_status(c, driver_run_passes(c->arena, &c->diags, &c->prog, &c->dp), "resolving policies");
 }
 
 static int write_direct(const char *path, const void *data, size_t size)
@@ -215,7 +220,7 @@ int polc_compile(const struct compile_options *opts)
 
 	int status = front_end(&c);
 	if (status == COMPILE_OK) {
-		canonicalize(&c.prog);
+		driver_canonicalize(&c.prog);
 		dump(&c, COMPILE_DUMP_IR, dump_ir);
 		status = resolve(&c);
 	}

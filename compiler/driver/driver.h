@@ -45,4 +45,17 @@ struct compile_options {
 
 int polc_compile(const struct compile_options *opts);
 
+struct ir_program;
+struct ir_datapath;
+
+/*
+ * The two stages between the front ends and codegen, shared with the
+ * re-resolution of a live datapath (reresolve.h), which must number
+ * rules and resolve policies exactly as polc compile did:
+ *   driver_canonicalize   policies in canonical order, rules renumbered
+ *   driver_run_passes     every pass, in order (0, -EINVAL diagnosed, -ENOMEM)
+ */
+void driver_canonicalize(struct ir_program *prog);
+int driver_run_passes(struct arena *arena, struct diag_sink *diags, struct ir_program *prog, struct ir_datapath *dp);
+
 #endif
