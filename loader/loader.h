@@ -13,9 +13,11 @@
 #ifndef POLC_LOADER_H
 #define POLC_LOADER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/bpf.h>
 
@@ -152,6 +154,17 @@ uint32_t polc_gen_prog_id(const struct polc_gen *g);
 uint64_t polc_gen_revision(const struct polc_gen *g);
 /* fd of a map of the generation (shared ones included), -1 if none. */
 int polc_gen_map_fd(const struct polc_gen *g, const char *name);
+/* Event flags (POLC_GEN_F_EVENTS_*) in its polc_gen_state, before polc_gen_load. */
+int polc_gen_set_events(struct polc_gen *g, uint32_t flags, struct polc_error *err);
+/* Where polc_gen_state is: the pinned name of its data map and its offset there. */
+void polc_gen_state_location(const struct polc_gen *g, char *pin_name, size_t size, uint32_t *offset);
+/*
+ * "array.<map>=<hash>" lines for every array map filled from a section
+ * (polc_hash64 of the section): endpoint changes must leave those alone.
+ */
+int polc_gen_array_hashes(const struct polc_gen *g, FILE *out);
+/* The name a map of the generation is pinned under ('.' is not allowed on bpffs). */
+void polc_gen_pin_name(const char *map_name, char *out, size_t size);
 /* Pin polc_gen and the generation's own maps into dir (created). All or nothing. */
 int polc_gen_pin(struct polc_gen *g, const char *dir, struct polc_error *err);
 /* Closes the object; pinned objects and the prog-array slot keep theirs alive. */
@@ -216,6 +229,54 @@ int polc_detach_stray_links(const struct polc_attacher *at, const struct polc_at
 			    struct polc_error *err);
 /* Does this kernel have tcx? Asked with a query on ifindex, which attaches nothing. */
 bool polc_tcx_supported(uint32_t ifindex);
+
+/* ---- the datapath handle and its live generation (datapath.c) ---- */
+
+struct polc_datapath {
+	char pin_dir[PATH_MAX];
+	enum polc_attach_mode mode;
+	unsigned int lock_timeout_ms;
+	uint32_t events; /* POLC_GEN_F_EVENTS_* for generations this handle loads */
+};
+
+/* The generation slot 0 runs, and where it is pinned. */
+struct polc_live {
+	int prog_fd; /* -1: slot 0 is empty */
+	uint32_t prog_id;
+	bool has_revision; /* known from its directory */
+	uint64_t revision; /* the artifact's, from the directory name */
+	char name[64];     /* "<revision>-<prog id>", "" if not found */
+	char dir[PATH_MAX]; /* PIN/gen/<name> (or staging/ before recovery) */
+};
+
+/*
+ * Find the live generation. With recover (under the pin dir's lock), a
+ * generation a killed loader left in staging/ is moved to gen/ and every
+ * other generation directory is removed; without, nothing is touched.
+ */
+int polc_live_find(const char *pin_dir, const struct polc_shared *sh, bool recover, struct polc_live *out,
+		   struct polc_error *err);
+void polc_live_release(struct polc_live *lv);
+/* PIN/<sub>/<name> or PIN/<sub>. */
+int polc_pin_path(char *buf, size_t size, const char *pin_dir, const char *sub, const char *name);
+/* Attach mode for new interfaces: the datapath's (records), else dp's choice, else what the kernel has. */
+int polc_choose_mode(const struct polc_datapath *dp, int rec_fd, uint32_t probe_ifindex, enum polc_attach_mode *out,
+		     struct polc_error *err);
+
+/* ---- the live state of a generation (record.c) ---- */
+
+#define POLC_RECORD "polc_record"
+#define POLC_RECORD_NEW "polc_record_new"
+
+/* gen_dir/polc_record (or polc_record_new). */
+int polc_record_path(char *buf, size_t size, const char *gen_dir, bool fresh);
+/* Replace gen_dir/polc_record atomically by a frozen map holding data. */
+int polc_record_write(const char *gen_dir, const void *data, size_t size, struct polc_error *err);
+int polc_record_read(const char *gen_dir, struct polc_artifact **out, struct polc_error *err);
+int polc_record_read_fd(int fd, const char *what, struct polc_artifact **out, struct polc_error *err);
+/* A key of its live/info section: 0, -ENOENT, -ENAMETOOLONG, -EINVAL (not a number). */
+int polc_record_info(const struct polc_artifact *rec, const char *key, char *buf, size_t size);
+int polc_record_info_u64(const struct polc_artifact *rec, const char *key, int base, uint64_t *out);
 
 /* ---- private loads for tests and benchmarks (private.c) ---- */
 

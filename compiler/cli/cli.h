@@ -14,6 +14,7 @@ int cmd_compile(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
+int cmd_endpoint(int argc, char **argv);
 
 /* Colour diagnostics when stderr is a terminal and NO_COLOR is unset. */
 bool cli_use_color(void);

@@ -94,12 +94,21 @@ enum polc_attach_mode {
 	POLC_ATTACH_CLSACT = 2,
 };
 
+/* Which verdicts the generations this handle loads report as events. */
+enum polc_events {
+	POLC_EVENTS_DEFAULT = 0, /* POLC_EVENTS_ALL */
+	POLC_EVENTS_ALL = 1,	 /* every drop (audit included) and every newly allowed flow */
+	POLC_EVENTS_DROPS = 2,	 /* drops and audit verdicts only */
+	POLC_EVENTS_NONE = 3,
+};
+
 struct polc_datapath_opts {
 	size_t sz;
 	const char *pin_dir; /* NULL: POLC_DEFAULT_PIN_DIR; absolute, on bpffs */
 	enum polc_attach_mode attach_mode;
 	/* Give up waiting for another loader's lock after this long; 0: 30 s. */
 	unsigned int lock_timeout_ms;
+	enum polc_events events;
 };
 
 struct polc_datapath;
@@ -164,6 +173,116 @@ int polc_datapath_apply_file(struct polc_datapath *dp, const char *path, struct 
  * not exist unloads successfully.
  */
 int polc_datapath_unload(struct polc_datapath *dp, struct polc_error *err);
+
+/* ---- endpoints: pods created, deleted, relabelled (no clang) ---- */
+
+struct polc_label {
+	const char *key;   /* "app", "example.com/tier" */
+	const char *value; /* may be "" */
+};
+
+struct polc_named_port {
+	const char *name;  /* a container port's name, as policies name it ("http") */
+	uint16_t port;
+	uint8_t protocol; /* IPPROTO_TCP (0 means TCP), IPPROTO_UDP, IPPROTO_SCTP */
+};
+
+/*
+ * A pod, as a node agent knows it from the API server. Only what policy
+ * needs; the same fields polc reads from a v1 Pod object.
+ */
+struct polc_pod {
+	size_t sz;
+	const char *namespace; /* NULL: "default" */
+	const char *name;
+	const struct polc_label *labels;
+	size_t n_labels;
+	const char *const *ips; /* status.podIPs: at most one IPv4 and one IPv6 address */
+	size_t n_ips;
+	/* Host-side interface on this node (annotation polc.io/interface); NULL: a pod elsewhere. */
+	const char *interface;
+	const char *service_account; /* NULL: "default" */
+	const struct polc_named_port *ports;
+	size_t n_ports;
+	uint32_t audit; /* polc.io/audit: report what this pod's policies would drop, drop nothing */
+	uint32_t host_network;
+};
+
+enum polc_pod_op {
+	POLC_POD_ADD = 1,     /* the pod must not exist */
+	POLC_POD_UPDATE = 2,  /* the pod must exist; it is replaced whole */
+	POLC_POD_UPSERT = 3,  /* add or replace */
+	POLC_POD_DELETE = 4,  /* namespace/name must exist */
+	POLC_POD_RELABEL = 5, /* namespace/name keeps everything but its labels */
+};
+
+/* One change. Fixed layout (an array element): new kinds of change get new ops. */
+struct polc_pod_change {
+	enum polc_pod_op op;
+	const struct polc_pod *pod; /* ADD, UPDATE, UPSERT; or: */
+	const char *yaml;	     /* ADD, UPDATE, UPSERT: v1 Pod objects, YAML or JSON (kubectl get -o yaml) */
+	size_t yaml_len;
+	const char *yaml_name;	/* for messages, e.g. the file name */
+	const char *namespace;	/* DELETE, RELABEL (NULL: "default") */
+	const char *name;
+	const struct polc_label *labels; /* RELABEL: the new labels, all of them */
+	size_t n_labels;
+};
+
+struct polc_endpoints_result {
+	size_t sz;
+	uint64_t revision;	/* live policy revision now (the artifact's when no pod differs from it) */
+	uint64_t prev_revision;
+	uint32_t endpoints;	/* local endpoints now */
+	uint32_t pods_changed;
+	uint32_t identities_added;
+	uint32_t identities_removed;
+	uint32_t entries_added;	  /* map entries, all maps together */
+	uint32_t entries_changed;
+	uint32_t entries_removed;
+	uint32_t attached; /* interfaces */
+	uint32_t detached;
+	uint64_t resolve_ns; /* front end and passes */
+	uint64_t total_ns;   /* the whole call, lock to unlock */
+};
+
+/*
+ * Change pods on the live datapath: the live generation's policies are
+ * resolved again (its artifact's sources, front end and passes: no
+ * codegen, no clang) against the inventory with the changes, and only
+ * the map entries that differ are written, in an order where no packet
+ * meets a table that is neither old nor new where it matters: new policy
+ * entries first, then addresses (ipcache) and endpoints switch, then new
+ * interfaces are attached, removed ones detached, stale entries deleted,
+ * and last the revision moves, so that conntrack judges established
+ * flows once more under the new state. Identities, policy ids and
+ * endpoint ids already in use keep their numbers.
+ *
+ * All changes apply together or not at all. Refused, with the datapath
+ * untouched: -EINVAL invalid pods (err says file:line, field), -EEXIST
+ * adding a pod that exists, -ENOENT changing one that does not, -ENODEV
+ * an interface that does not exist, -EOPNOTSUPP a state the compiled
+ * program cannot enforce (a switch compiled off, e.g. audit), -ENOSPC
+ * more entries than the compiled maps hold (both say "needs polc
+ * compile"), -EPROTO a live policy loaded without its sources.
+ *
+ * The changed pods persist with the generation (a frozen map beside it,
+ * PIN/gen/<generation>/polc_record) until the next polc_datapath_apply,
+ * which makes the node exactly what its artifact says again.
+ */
+int polc_endpoints_change(struct polc_datapath *dp, const struct polc_pod_change *changes, size_t n_changes,
+			  struct polc_endpoints_result *result, struct polc_error *err);
+
+/* One change each. */
+int polc_endpoint_add(struct polc_datapath *dp, const struct polc_pod *pod, struct polc_endpoints_result *result,
+		      struct polc_error *err);
+int polc_endpoint_update(struct polc_datapath *dp, const struct polc_pod *pod,
+			 struct polc_endpoints_result *result, struct polc_error *err);
+int polc_endpoint_delete(struct polc_datapath *dp, const char *namespace, const char *name,
+			 struct polc_endpoints_result *result, struct polc_error *err);
+int polc_endpoint_relabel(struct polc_datapath *dp, const char *namespace, const char *name,
+			  const struct polc_label *labels, size_t n_labels, struct polc_endpoints_result *result,
+			  struct polc_error *err);
 
 /* Short names for messages: "loaded", "swapped", "unchanged" / "tcx", "clsact", "auto". */
 const char *polc_apply_outcome_str(enum polc_apply_outcome outcome);
