@@ -278,6 +278,53 @@ int polc_record_read_fd(int fd, const char *what, struct polc_artifact **out, st
 int polc_record_info(const struct polc_artifact *rec, const char *key, char *buf, size_t size);
 int polc_record_info_u64(const struct polc_artifact *rec, const char *key, int base, uint64_t *out);
 
+/* ---- the live state's tables, for names (tables.c) ---- */
+
+struct polc_rule_row {
+	uint32_t id;
+	char *kind, *namespace, *name, *direction, *action, *file, *path;
+	uint32_t line, column;
+	bool audit;
+};
+
+struct polc_ident_row {
+	uint32_t id;
+	char *labels; /* "k8s:app=web,k8s:io.kubernetes.pod.namespace=x" */
+};
+
+struct polc_pod_row {
+	char *namespace, *name, *ifname; /* ifname "" for a pod on another node */
+	uint32_t identity, endpoint_id;
+	uint8_t family[2];
+	uint8_t addr[2][16];
+	size_t n_addrs;
+};
+
+struct polc_ep_row {
+	uint32_t id;
+	char *ifname, *namespace, *name;
+	uint32_t identity, policy[2], flags;
+};
+
+struct polc_tables {
+	uint64_t revision, base_revision;
+	struct polc_rule_row *rules;
+	size_t n_rules;
+	struct polc_ident_row *idents; /* sorted by id */
+	size_t n_idents;
+	struct polc_pod_row *pods;
+	size_t n_pods;
+	struct polc_ep_row *eps;
+	size_t n_eps;
+};
+
+int polc_tables_load(const struct polc_artifact *rec, struct polc_tables **out, struct polc_error *err);
+void polc_tables_free(struct polc_tables *t);
+const struct polc_rule_row *polc_tables_rule(const struct polc_tables *t, uint32_t id);
+const char *polc_tables_labels(const struct polc_tables *t, uint32_t identity);
+const struct polc_pod_row *polc_tables_pod_by_addr(const struct polc_tables *t, uint8_t family, const uint8_t *addr);
+const struct polc_ep_row *polc_tables_endpoint(const struct polc_tables *t, uint32_t endpoint_id);
+
 /* ---- private loads for tests and benchmarks (private.c) ---- */
 
 struct polc_private_opts {

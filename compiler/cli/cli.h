@@ -15,6 +15,12 @@ int cmd_inspect(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
 int cmd_endpoint(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+
+struct polc_datapath;
+/* The live endpoints as a table or a JSON array (polc status, polc endpoint list). */
+int cli_endpoints_print(struct polc_datapath *dp, bool json);
 
 /* Colour diagnostics when stderr is a terminal and NO_COLOR is unset. */
 bool cli_use_color(void);

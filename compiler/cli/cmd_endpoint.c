@@ -357,8 +357,8 @@ bad_label:
 
 static int cmd_list(struct polc_datapath *dp, bool json)
 {
-	(void)dp;
-	(void)json;
-	fprintf(stderr, "polc endpoint list: see polc status\n");
-	return EXIT_USAGE;
+	int rc = cli_endpoints_print(dp, json);
+	if (json && rc == 0)
+		printf("\n");
+	return rc;
 }

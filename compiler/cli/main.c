@@ -17,6 +17,8 @@ static const struct command {
 	{"load", cmd_load, "attach an artifact on this node, or swap to it atomically"},
 	{"unload", cmd_unload, "remove everything polc attached or pinned"},
 	{"endpoint", cmd_endpoint, "add, update, relabel or delete pods on the live datapath (no clang)"},
+	{"status", cmd_status, "the live generation, its endpoints and rule counters"},
+	{"monitor", cmd_monitor, "print verdict events (drops, new flows) with the rule that decided"},
 };
 
 bool cli_use_color(void)

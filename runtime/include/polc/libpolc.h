@@ -284,6 +284,144 @@ int polc_endpoint_relabel(struct polc_datapath *dp, const char *namespace, const
 			  const struct polc_label *labels, size_t n_labels, struct polc_endpoints_result *result,
 			  struct polc_error *err);
 
+/* ---- status and counters ---- */
+
+struct polc_status {
+	size_t sz;
+	uint32_t loaded;  /* a generation is live */
+	uint32_t pending; /* an endpoint change was interrupted: the next change or load finishes it */
+	uint64_t revision;	    /* live policy revision */
+	uint64_t artifact_revision; /* the artifact's (equal to revision while no pod was changed) */
+	uint32_t gen_prog_id;
+	enum polc_attach_mode attach_mode;
+	uint32_t endpoints; /* local endpoints, and the room the compiled maps have */
+	uint32_t endpoints_max;
+	uint32_t ipcache_entries;
+	uint32_t ipcache_max;
+	uint32_t policy_entries;
+	uint32_t policy_max;
+	uint32_t identities;
+	uint32_t rules;
+	uint32_t pods_changed; /* pod changes (polc endpoint) since the artifact was loaded */
+	uint32_t ct_entries;   /* conntrack entries now */
+	uint32_t ct_max;
+	enum polc_events events;
+	uint64_t events_suppressed; /* verdicts over the event rate, not reported */
+	uint64_t events_lost;	    /* verdicts not reported: the ring buffer was full */
+	char polc_version[32];	    /* of the compiler that built the artifact */
+};
+
+/* The datapath as it is. A datapath that does not exist: 0 with loaded = 0. */
+int polc_datapath_status(struct polc_datapath *dp, struct polc_status *status, struct polc_error *err);
+
+/* A local endpoint of the live generation. */
+struct polc_endpoint_info {
+	char namespace[64];
+	char name[256];
+	char ifname[16];
+	uint32_t ifindex; /* 0: the interface is gone */
+	uint32_t endpoint_id;
+	uint32_t identity;
+	uint32_t policy_ingress; /* policy ids, 0: no rule applies */
+	uint32_t policy_egress;
+	uint32_t flags;		/* POLC_EP_ENFORCE_* / POLC_EP_AUDIT_* (polc/layout.h) */
+	char addrs[2][48];	/* "" when absent */
+	char labels[1024];	/* identity labels, comma separated (truncated past 1023 bytes) */
+};
+
+/* A rule of the live generation with its counters (summed over CPUs). */
+struct polc_rule_info {
+	uint32_t id;
+	char kind[32];	     /* NetworkPolicy, CiliumNetworkPolicy, ... */
+	char namespace[64];  /* "" for cluster-wide policies */
+	char name[256];
+	char direction[8];   /* ingress, egress */
+	char action[8];	     /* allow, deny */
+	char file[256];
+	uint32_t line;
+	uint32_t column;
+	char path[128];	     /* spec.ingress[0] */
+	uint32_t audit;	     /* the policy is in audit mode */
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/* malloc'd arrays (free with polc_free). */
+int polc_endpoints_list(struct polc_datapath *dp, struct polc_endpoint_info **out, size_t *n,
+			struct polc_error *err);
+int polc_rules_list(struct polc_datapath *dp, struct polc_rule_info **out, size_t *n, struct polc_error *err);
+void polc_free(void *p);
+
+/* ---- verdict events (Hubble-style flows) ---- */
+
+struct polc_flow_peer {
+	const char *namespace; /* NULL when the address is no known pod */
+	const char *pod_name;
+	uint32_t identity;
+	const char *labels; /* identity labels, comma separated; NULL if unknown */
+	char ip[48];
+};
+
+/*
+ * One verdict event, decoded with the tables of the generation that
+ * judged it. Strings are the monitor's, valid during the callback.
+ */
+struct polc_flow {
+	uint64_t time_ns;	       /* CLOCK_REALTIME */
+	const char *verdict;	       /* FORWARDED, DROPPED, AUDIT */
+	const char *drop_reason_desc;  /* POLICY_DENIED, POLICY_DENY, ... ; NULL when forwarded */
+	const char *traffic_direction; /* INGRESS (to the pod), EGRESS (from the pod) */
+	struct polc_flow_peer source;
+	struct polc_flow_peer destination;
+	uint8_t ip_version;	/* 4, 6 */
+	const char *l4_protocol; /* TCP, UDP, SCTP, ICMPv4, ICMPv6, or NULL */
+	uint16_t source_port;	/* ICMP: the echo identifier */
+	uint16_t destination_port; /* ICMP: the message type */
+	const char *ifname;	/* the endpoint's interface */
+	uint32_t endpoint_id;
+	/* The rule that decided, or rule == POLC_RULE_NONE (polc/layout.h): a default verdict. */
+	struct {
+		uint32_t rule;
+		const char *kind, *namespace, *name, *path, *file, *direction, *action;
+		uint32_t line, column;
+		uint32_t audit;
+	} policy;
+	uint32_t revision; /* low 32 bits of the live revision that judged */
+	uint32_t length;   /* packet bytes */
+	const void *raw;   /* the struct polc_event */
+};
+
+typedef int (*polc_flow_fn)(const struct polc_flow *flow, void *ctx);
+
+struct polc_monitor;
+
+/*
+ * Read the datapath's verdict events. The ring buffer has one reader:
+ * a second monitor on one datapath fails with -EBUSY (the node agent
+ * reads, and fans out).
+ */
+int polc_monitor_open(struct polc_datapath *dp, struct polc_monitor **out, struct polc_error *err);
+/* A file descriptor that polls readable when events wait (for epoll loops). */
+int polc_monitor_fd(const struct polc_monitor *m);
+/*
+ * Wait up to timeout_ms (-1: forever, 0: not at all) and hand every
+ * waiting event to fn; returns how many, or a negative errno (-EINTR
+ * when a signal came). fn returning non-zero stops early.
+ */
+int polc_monitor_poll(struct polc_monitor *m, int timeout_ms, polc_flow_fn fn, void *ctx, struct polc_error *err);
+void polc_monitor_close(struct polc_monitor *m);
+
+/*
+ * A flow as one line, without newline: JSON with Hubble's field names
+ * (time, verdict, drop_reason_desc, traffic_direction, source and
+ * destination {namespace, pod_name, identity, labels}, IP {source,
+ * destination, ipVersion}, l4 {TCP|UDP|SCTP|ICMPv4|ICMPv6 {...}},
+ * policy {...}), or text as hubble observe prints it. Returns the
+ * length the line needs (as snprintf).
+ */
+int polc_flow_json(const struct polc_flow *flow, char *buf, size_t size);
+int polc_flow_text(const struct polc_flow *flow, char *buf, size_t size);
+
 /* Short names for messages: "loaded", "swapped", "unchanged" / "tcx", "clsact", "auto". */
 const char *polc_apply_outcome_str(enum polc_apply_outcome outcome);
 const char *polc_attach_mode_str(enum polc_attach_mode mode);
