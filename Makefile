@@ -83,6 +83,11 @@ CLI_OBJS := $(call obj,$(CLI_SRCS))
 COMPILER_LIB := $(BUILD)/libpolc-compiler.a
 RUNTIME_LIB := $(BUILD)/libpolc.a
 RUNTIME_SO := $(BUILD)/libpolc.so
+# What make install ships: the ABI is runtime/libpolc.map; the static
+# archive is one object with every other symbol made local.
+LIBPOLC_MAP := runtime/libpolc.map
+DIST_LIB := $(BUILD)/dist/libpolc.a
+MAN_PAGES := $(sort $(wildcard runtime/man/*.[0-9]))
 POLC := $(BUILD)/polc
 EMBED := $(BUILD)/tools/embed
 
@@ -126,7 +131,7 @@ LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 	test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e \
 	test-conformance test-re2
 
-all: deps-check $(POLC) $(RUNTIME_SO) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
+all: deps-check $(POLC) $(RUNTIME_SO) $(DIST_LIB) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
 polc: $(POLC)
 
@@ -195,9 +200,20 @@ $(RUNTIME_LIB): $(RUNTIME_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(RUNTIME_SO): $(RUNTIME_OBJS) $(COMPILER_LIB)
+$(RUNTIME_SO): $(RUNTIME_OBJS) $(COMPILER_LIB) $(LIBPOLC_MAP)
 	$(call msg,LD,$@)
-	$(Q)$(CC) -shared -Wl,-soname,libpolc.so.0 $(ALL_LDFLAGS) -o $@ $(RUNTIME_OBJS) $(COMPILER_LIB) $(LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libpolc.so.0 -Wl,--version-script=$(LIBPOLC_MAP) -Wl,--no-undefined \
+		$(ALL_LDFLAGS) -o $@ $(RUNTIME_OBJS) $(COMPILER_LIB) $(LIBS)
+
+$(BUILD)/dist/libpolc.syms: $(LIBPOLC_MAP)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)sed -n 's/^[[:space:]]*\(polc_[a-z0-9_]*\);$$/\1/p' $< >$@
+
+$(DIST_LIB): $(RUNTIME_OBJS) $(COMPILER_OBJS) $(BUILD)/dist/libpolc.syms
+	$(call msg,AR,$@)
+	$(Q)$(LD) -r -o $(BUILD)/dist/libpolc-all.o $(RUNTIME_OBJS) $(COMPILER_OBJS)
+	$(Q)objcopy --keep-global-symbols=$(BUILD)/dist/libpolc.syms $(BUILD)/dist/libpolc-all.o $(BUILD)/dist/libpolc.o
+	$(Q)rm -f $@ && ar rcs $@ $(BUILD)/dist/libpolc.o
 
 $(POLC): $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,LD,$@)
@@ -333,17 +349,18 @@ demo: deps all
 
 # ---- install --------------------------------------------------------------
 
-install: all
+# Only built things are installed: run make first if you install as another user.
+install: $(POLC) $(RUNTIME_SO) $(DIST_LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/polc \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man8
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(POLC) $(DESTDIR)$(PREFIX)/bin/polc
-	install -m 0644 $(RUNTIME_LIB) $(DESTDIR)$(PREFIX)/lib/libpolc.a
+	install -m 0644 $(DIST_LIB) $(DESTDIR)$(PREFIX)/lib/libpolc.a
 	install -m 0755 $(RUNTIME_SO) $(DESTDIR)$(PREFIX)/lib/libpolc.so.0
 	ln -sf libpolc.so.0 $(DESTDIR)$(PREFIX)/lib/libpolc.so
 	install -m 0644 runtime/include/polc/*.h $(DESTDIR)$(PREFIX)/include/polc/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(POLC_VERSION)|g' runtime/libpolc.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpolc.pc
-	for m in runtime/man/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/ || true; done
+	for m in $(MAN_PAGES); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; done
 
 clean:
 	rm -rf build build-asan
