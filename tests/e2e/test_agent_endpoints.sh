@@ -90,7 +90,7 @@ echo "-- endpoint del"
 ep del x/admin
 expect blocked x/admin "$web4"      # unknown address again
 expect ok x/client "$admin4"        # and no longer enforced
-hooks=$(nt_node_exec bpftool net show dev "$(nt_ifname x/admin)" 2>&1 || true)
+hooks=$(nt_node_exec "$BUILD_DIR/tests/loader/polc-loadtest" hooks "$(nt_ifname x/admin)" 2>&1 || true)
 [[ $hooks != *polc_* ]] || { echo "  FAIL  admin still attached: $hooks"; fail=1; }
 
 echo "-- refusals leave the datapath as it was"
