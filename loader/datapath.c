@@ -140,6 +140,9 @@ int polc_datapath_open(const struct polc_datapath_opts *opts, struct polc_datapa
 
 void polc_datapath_close(struct polc_datapath *dp)
 {
+	if (!dp)
+		return;
+	rr_cache_free(dp->rr_cache);
 	free(dp);
 }
 

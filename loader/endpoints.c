@@ -765,7 +765,7 @@ static int resolve(struct op *o, const struct polc_pod_change *changes, size_t n
 			.rules = map_max(o, POLC_MAP_RULE_STATS),
 		};
 		uint64_t t0 = now_ns();
-		rc = reresolve(o->rec, rc_changes, n, &sizes, &o->rr);
+		rc = reresolve(o->rec, rc_changes, n, &sizes, (struct rr_cache **)&o->dp->rr_cache, &o->rr);
 		r->resolve_ns = now_ns() - t0;
 		if (rc)
 			rc = polc_errf(err, rc, "%s", o->rr.message ? o->rr.message : strerror(-rc));

@@ -237,6 +237,7 @@ struct polc_datapath {
 	enum polc_attach_mode mode;
 	unsigned int lock_timeout_ms;
 	uint32_t events; /* POLC_GEN_F_EVENTS_* for generations this handle loads */
+	void *rr_cache;	 /* struct rr_cache: the live artifact's inputs, parsed once (reresolve.h) */
 };
 
 /* The generation slot 0 runs, and where it is pinned. */

@@ -7,12 +7,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include <bpf/libbpf.h>
 
 #include "polc/libpolc.h"
 
@@ -148,6 +151,12 @@ static void print_result(const char *verb, const struct polc_endpoints_result *r
 
 static int cmd_list(struct polc_datapath *dp, bool json);
 
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libpolc's messages say what matters; libbpf's notes about existing tc qdiscs would only alarm. */
+	return 0;
+}
+
 int cmd_endpoint(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -255,6 +264,7 @@ int cmd_endpoint(int argc, char **argv)
 	pod.labels = labels;
 	pod.ports = ports;
 
+	libbpf_set_print(libbpf_quiet);
 	struct polc_error err = {0};
 	struct polc_datapath *dp = NULL;
 	int rc = polc_datapath_open(&opts, &dp, &err);

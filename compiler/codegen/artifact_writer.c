@@ -260,8 +260,9 @@ static bool is_size_define(const char *name, size_t len)
 int codegen_switches(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
 		     const struct source_set *sources, const struct codegen_sizes *sizes)
 {
+	(void)sources;
 	struct strbuf header = STRBUF_INIT;
-	int err = codegen_header(&header, prog, dp, sources, sizes);
+	int err = codegen_header_defines(&header, prog, dp, sizes);
 	for (const char *line = header.data; !err && line && line < header.data + header.len;) {
 		const char *end = memchr(line, '\n', (size_t)(header.data + header.len - line));
 		size_t len = end ? (size_t)(end - line) : (size_t)(header.data + header.len - line);
@@ -347,12 +348,12 @@ int codegen_artifact_opts(const struct ir_program *prog, const struct ir_datapat
 
 	void *body = NULL;
 	size_t body_size = 0;
-	if (!err)
+	if (!err && !(opts && opts->no_revision))
 		err = polc_artifact_serialize(w, &body, &body_size);
 	if (!err) {
 		struct strbuf info = STRBUF_INIT;
 		strbuf_printf(&info, "polc_version=%s\nlayout=%u\nrevision=%016" PRIx64 "\n", POLC_VERSION,
-			      POLC_LAYOUT_VERSION, hash_sections(body, body_size));
+			      POLC_LAYOUT_VERSION, body ? hash_sections(body, body_size) : 0);
 		strbuf_printf(&info, "endpoints_max=%u\nendpoints=%zu\nrules=%zu\nidentities=%zu\n", sizes->endpoints,
 			      dp->endpoints.len, prog->rules.len, dp->identities.len);
 		strbuf_printf(&info, "policy_entries=%zu\nipcache_entries=%zu\n", dp->entries.len, dp->ipcache.len);

@@ -52,8 +52,13 @@ int codegen_build(const struct strbuf *header, const struct clang_options *opts,
 int codegen_artifact(const struct ir_program *prog, const struct ir_datapath *dp, const struct source_set *sources,
 		     const struct codegen_sizes *sizes, const void *obj, size_t obj_size, void **out, size_t *out_size);
 
+/* polc_gen.h without its rule table (the same switches, cheaper for large policy sets). */
+int codegen_header_defines(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
+			   const struct codegen_sizes *sizes);
+
 struct codegen_artifact_opts {
-	bool no_sources; /* leave out source/<n> and meta/sources (re-resolution has them already) */
+	bool no_sources;  /* leave out source/<n> and meta/sources (re-resolution has them already) */
+	bool no_revision; /* meta/info revision=0, skipping the hash over everything (nobody reads it) */
 };
 
 int codegen_artifact_opts(const struct ir_program *prog, const struct ir_datapath *dp,

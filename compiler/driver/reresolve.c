@@ -31,6 +31,29 @@ struct rr {
 	struct strbuf msg; /* a refusal's reason, when there are no diagnostics */
 };
 
+/*
+ * The artifact's inputs through the front end, kept between calls by a
+ * caller that makes many (a node agent's datapath handle): parsing the
+ * policies and the inventory again is most of a re-resolution's time.
+ * Nothing later writes into it: each call copies the vectors it changes
+ * (policies are sorted, namespaces added, pods merged) into its own arena.
+ */
+struct rr_cache {
+	uint64_t base_revision;
+	struct arena *arena;
+	struct source_set sources;
+	struct diag_sink diags;
+	struct ir_program prog; /* front end output, not finished */
+};
+
+void rr_cache_free(struct rr_cache *c)
+{
+	if (!c)
+		return;
+	arena_free(c->arena);
+	free(c);
+}
+
 /* ---- text sections: tab-separated lines, fields escaped as the artifact writer does ---- */
 
 static char *unescape(struct arena *a, const char *s, size_t len)
@@ -787,9 +810,13 @@ static int finish_message(struct rr *r, struct rr_result *out)
 	return 0;
 }
 
-/* Load the artifact's inputs as polc compile did. */
-static int load_base(struct rr *r, struct frontend *fe)
+/* Load the artifact's inputs as polc compile did, into c. */
+static int load_base(struct rr *r, struct rr_cache *c)
 {
+	struct frontend fe_base, *fe = &fe_base;
+	struct frontend_options fo = {.mode = FRONTEND_COMPILE};
+	if (ir_program_init(&c->prog, c->arena) || frontend_init(fe, &c->prog, &c->diags, &c->sources, &fo))
+		return -ENOMEM;
 	size_t len;
 	const char *text = section_text(r->state, "meta/sources", &len);
 	struct row *rows;
@@ -810,7 +837,7 @@ static int load_base(struct rr *r, struct frontend *fe)
 		const char *data = polc_artifact_section(r->state, section, &slen);
 		if (!data)
 			return refuse(r, -EPROTO, "live state: %s is missing", section);
-		int id = source_add_buffer(&r->sources, rows[i].f[1], data, slen);
+		int id = source_add_buffer(&c->sources, rows[i].f[1], data, slen);
 		if (id < 0)
 			return id;
 		err = frontend_load_file(fe, (uint32_t)id);
@@ -822,35 +849,91 @@ static int load_base(struct rr *r, struct frontend *fe)
 	return 0;
 }
 
-static int build(struct rr *r, const struct rr_change *changes, size_t n_changes, const struct codegen_sizes *sizes,
-		 struct rr_result *out)
+/* The cache for this state's artifact: the one given if it is that artifact's, else a fresh one. */
+static int use_cache(struct rr *r, uint64_t base_revision, struct rr_cache **cache)
+{
+	if (*cache && (*cache)->base_revision == base_revision)
+		return 0;
+	struct rr_cache *c = calloc(1, sizeof(*c));
+	if (!c || !(c->arena = arena_new())) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->base_revision = base_revision;
+	source_set_init(&c->sources, c->arena);
+	diag_sink_init(&c->diags, c->arena, &c->sources);
+	c->diags.suppress_warnings = true;
+	int err = load_base(r, c);
+	if (err == 0 && diag_has_errors(&c->diags))
+		err = refuse(r, -EPROTO, "the live policy's sources no longer compile with this polc");
+	if (err) {
+		rr_cache_free(c);
+		return err;
+	}
+	rr_cache_free(*cache);
+	*cache = c;
+	return 0;
+}
+
+/* This call's program: the cached front end output, with vectors of its own where it changes them. */
+static int fresh_program(struct rr *r, const struct rr_cache *c, struct ir_program *prog)
 {
 	struct arena *a = r->arena;
-	struct ir_program prog;
-	if (ir_program_init(&prog, a))
-		return -ENOMEM;
-	struct frontend fe;
-	struct frontend_options fo = {.mode = FRONTEND_COMPILE};
-	int err = frontend_init(&fe, &prog, &r->diags, &r->sources, &fo);
-	if (!err)
-		err = load_base(r, &fe);
-	if (err)
-		return err;
+	*prog = c->prog;
+	prog->arena = a;
+	memset(&prog->policies, 0, sizeof(prog->policies));
+	memset(&prog->rules, 0, sizeof(prog->rules));
+	memset(&prog->namespaces, 0, sizeof(prog->namespaces));
+	memset(&prog->pods, 0, sizeof(prog->pods));
+	memset(&prog->nodes, 0, sizeof(prog->nodes));
+	for (size_t i = 0; i < c->prog.policies.len; i++)
+		if (vec_push(a, &prog->policies, c->prog.policies.items[i]))
+			return -ENOMEM;
+	for (size_t i = 0; i < c->prog.rules.len; i++)
+		if (vec_push(a, &prog->rules, c->prog.rules.items[i]))
+			return -ENOMEM;
+	for (size_t i = 0; i < c->prog.namespaces.len; i++)
+		if (vec_push(a, &prog->namespaces, c->prog.namespaces.items[i]))
+			return -ENOMEM;
+	for (size_t i = 0; i < c->prog.nodes.len; i++)
+		if (vec_push(a, &prog->nodes, c->prog.nodes.items[i]))
+			return -ENOMEM;
+	/* Diagnostics about the changes quote their text: our sources are the cached ones and those. */
+	for (size_t i = 0; i < c->sources.files.len; i++)
+		if (vec_push(a, &r->sources.files, c->sources.files.items[i]))
+			return -ENOMEM;
+	return 0;
+}
 
+static int build(struct rr *r, const struct rr_change *changes, size_t n_changes, const struct codegen_sizes *sizes,
+		 struct rr_cache **cache, struct rr_result *out)
+{
+	struct arena *a = r->arena;
 	struct info info;
 	size_t len;
 	const char *text = section_text(r->state, "live/info", &len);
-	if ((err = info_parse(a, text, len, &info)))
+	int err = info_parse(a, text, len, &info);
+	if (err)
 		return err;
 	uint64_t base_revision;
 	if (!parse_hex64(info_get(&info, "base_revision"), &base_revision))
 		return refuse(r, -EPROTO, "live state: live/info has no base_revision");
+	if ((err = use_cache(r, base_revision, cache)))
+		return err;
+	const struct rr_cache *c = *cache;
+	struct ir_program prog;
+	if ((err = fresh_program(r, c, &prog)))
+		return err;
+	struct frontend fe;
+	struct frontend_options fo = {.mode = FRONTEND_COMPILE};
+	if ((err = frontend_init(&fe, &prog, &r->diags, &r->sources, &fo)))
+		return err;
 
 	/* The inventory now: the artifact's pods, less the deleted, with the live ones over them. */
 	struct inventory inv = {0};
 	strmap_init(&inv.by_name, a);
-	for (size_t i = 0; i < prog.pods.len; i++) {
-		const struct ir_pod *pod = &prog.pods.items[i];
+	for (size_t i = 0; i < c->prog.pods.len; i++) {
+		const struct ir_pod *pod = &c->prog.pods.items[i];
 		struct pod_slot *s = inv_slot(r, &inv, pod->namespace, pod->name, true);
 		if (!s)
 			return -ENOMEM;
@@ -900,7 +983,7 @@ static int build(struct rr *r, const struct rr_change *changes, size_t n_changes
 		if (s->base && !s->pod) {
 			strbuf_puts(&deleted, key);
 			strbuf_putc(&deleted, '\n');
-		} else if (s->pod && !(s->base && pods_equal(a, s->base, s->pod))) {
+		} else if (s->pod && s->pod != s->base && !(s->base && pods_equal(a, s->base, s->pod))) {
 			strbuf_puts(&live_pods, n_live++ ? ",\n" : "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n");
 			pod_json(&live_pods, s->pod);
 		}
@@ -964,7 +1047,7 @@ static int build(struct rr *r, const struct rr_change *changes, size_t n_changes
 	    (err = check_switches(r, switches.data ? switches.data : "", switches.len)))
 		goto out;
 
-	struct codegen_artifact_opts co = {.no_sources = true};
+	struct codegen_artifact_opts co = {.no_sources = true, .no_revision = true};
 	if ((err = codegen_artifact_opts(&prog, &dp, &r->sources, sizes, "", 0, &co, &art, &art_size)))
 		goto out;
 	if ((err = polc_artifact_parse(art, art_size, &gen, msg, sizeof(msg)))) {
@@ -1026,8 +1109,11 @@ out:
 }
 
 int reresolve(const struct polc_artifact *state, const struct rr_change *changes, size_t n_changes,
-	      const struct codegen_sizes *sizes, struct rr_result *out)
+	      const struct codegen_sizes *sizes, struct rr_cache **cache, struct rr_result *out)
 {
+	struct rr_cache *local = NULL;
+	if (!cache)
+		cache = &local;
 	memset(out, 0, sizeof(*out));
 	struct rr r = {.state = state};
 	r.arena = arena_new();
@@ -1037,7 +1123,7 @@ int reresolve(const struct polc_artifact *state, const struct rr_change *changes
 	diag_sink_init(&r.diags, r.arena, &r.sources);
 	r.diags.suppress_warnings = true;
 
-	int err = build(&r, changes, n_changes, sizes, out);
+	int err = build(&r, changes, n_changes, sizes, cache, out);
 	if (err == 0 && diag_has_errors(&r.diags))
 		err = -EINVAL;
 	if (err && err != -ENOMEM) {
@@ -1053,6 +1139,7 @@ int reresolve(const struct polc_artifact *state, const struct rr_change *changes
 	}
 	strbuf_free(&r.msg);
 	arena_free(r.arena);
+	rr_cache_free(local);
 	return err;
 }
 

@@ -92,10 +92,20 @@ struct rr_result {
  * lacks what re-resolution needs (an artifact without sources, or one
  * that this polc does not resolve to the same rules); -ENOMEM.
  * sizes are the live maps' sizes (they only show in map/ headers).
+ * cache: see rr_cache_free below.
  */
+struct rr_cache;
+
 int reresolve(const struct polc_artifact *state, const struct rr_change *changes, size_t n_changes,
-	      const struct codegen_sizes *sizes, struct rr_result *out);
+	      const struct codegen_sizes *sizes, struct rr_cache **cache, struct rr_result *out);
 void rr_result_free(struct rr_result *r);
+
+/*
+ * cache (may be NULL) keeps the artifact's inputs parsed between calls of
+ * one caller (a node agent's long-lived handle): *cache is reused when it
+ * is of this state's artifact, replaced otherwise. Free it when done.
+ */
+void rr_cache_free(struct rr_cache *c);
 
 /* The state of a freshly loaded artifact: its sections but bpf/gen.o and map/, and live/info. */
 int rr_initial_state(const struct polc_artifact *artifact, const char *extra_info, void **out, size_t *out_size);

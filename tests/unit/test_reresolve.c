@@ -104,7 +104,7 @@ static struct polc_artifact *demo_state(void)
 /* Apply changes; on success the new state replaces *st. Returns reresolve's status. */
 static int change(struct polc_artifact **st, const struct rr_change *c, size_t n, struct rr_result *res)
 {
-	int rc = reresolve(*st, c, n, &sizes, res);
+	int rc = reresolve(*st, c, n, &sizes, NULL, res);
 	if (rc == 0) {
 		struct polc_artifact *next = NULL;
 		char msg[256];
