@@ -401,7 +401,7 @@ static void detach_unlisted(const struct polc_attacher *at, const struct polc_ep
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (listed(eps, recs[i].ifindex))
+		if (listed(eps, recs[i].ifindex) || polc_attach_keep_prepared(&recs[i]))
 			continue;
 		if (polc_detach_iface(at, &recs[i], NULL) == 0)
 			r->detached++;
@@ -425,7 +425,7 @@ int polc_choose_mode(const struct polc_datapath *dp, int rec_fd, uint32_t probe_
 	int rc = polc_attach_list(rec_fd, &recs, &n, err);
 	if (rc)
 		return rc;
-	enum polc_attach_mode existing = n ? (enum polc_attach_mode)recs[0].mode : POLC_ATTACH_AUTO;
+	enum polc_attach_mode existing = n ? (enum polc_attach_mode)POLC_ATTACH_MODE(recs[0].mode) : POLC_ATTACH_AUTO;
 	if (existing != POLC_ATTACH_TCX && existing != POLC_ATTACH_CLSACT)
 		existing = POLC_ATTACH_AUTO;
 	if (dp->mode != POLC_ATTACH_AUTO && existing != POLC_ATTACH_AUTO && dp->mode != existing)
@@ -522,7 +522,7 @@ static int detach_recorded(const struct polc_datapath *dp, const struct polc_sha
 			const struct polc_attach_rec *stored = (const struct polc_attach_rec *)value;
 			memcpy(rec.ifname, stored->ifname, sizeof(rec.ifname) - 1);
 			/* A record of our own layout says how it was attached; trust it for the mode. */
-			if (stored->mode == POLC_ATTACH_TCX)
+			if (POLC_ATTACH_MODE(stored->mode) == POLC_ATTACH_TCX)
 				rec.mode = POLC_ATTACH_TCX;
 		} else {
 			snprintf(rec.ifname, sizeof(rec.ifname), "ifindex %u", key);

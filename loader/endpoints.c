@@ -301,6 +301,8 @@ struct op {
 	size_t n_attached;
 	struct polc_attach_rec *detached;
 	size_t n_detached;
+	struct polc_attach_rec *adopted; /* prepared interfaces that became endpoints: their old records */
+	size_t n_adopted;
 	char **texts; /* pod JSON made from struct polc_pod */
 	size_t n_texts;
 	bool state_written;
@@ -316,6 +318,7 @@ static void op_release(struct op *o)
 	free(o->log);
 	free(o->attached);
 	free(o->detached);
+	free(o->adopted);
 	for (size_t i = 0; i < o->n_texts; i++)
 		free(o->texts[i]);
 	free(o->texts);
@@ -594,13 +597,22 @@ static int attach_new(struct op *o, struct polc_endpoints_result *r, struct polc
 {
 	for (size_t i = 0; i < o->want_eps.n; i++) {
 		const struct polc_ep *ep = &o->want_eps.v[i];
-		if (rec_by_index(o, ep->ifindex))
+		const struct polc_attach_rec *rec = rec_by_index(o, ep->ifindex);
+		if (rec && (rec->mode & POLC_ATTACH_F_PREPARED)) {
+			/* Attached when it appeared: now an endpoint like any other (detached with its pod). */
+			struct polc_attach_rec now = *rec;
+			now.mode &= ~POLC_ATTACH_F_PREPARED;
+			if (bpf_map_update_elem(o->rec_fd, &now.ifindex, &now, BPF_ANY))
+				return polc_errf_sys(err, -errno, "cannot update the attachment record of %s", ep->ifname);
+			o->adopted[o->n_adopted++] = *rec;
+		}
+		if (rec)
 			continue;
 		bool changed = false;
 		int rc = polc_attach_iface(&o->at, ep->ifindex, ep->ifname, o->mode, &changed, err);
-		struct polc_attach_rec rec = { .ifindex = ep->ifindex, .mode = (uint32_t)o->mode };
-		snprintf(rec.ifname, sizeof(rec.ifname), "%s", ep->ifname);
-		o->attached[o->n_attached++] = rec; /* even half attached: rollback detaches */
+		struct polc_attach_rec mine = { .ifindex = ep->ifindex, .mode = (uint32_t)o->mode };
+		snprintf(mine.ifname, sizeof(mine.ifname), "%s", ep->ifname);
+		o->attached[o->n_attached++] = mine; /* even half attached: rollback detaches */
 		if (rc) {
 			polc_err_prefix(err, "pod %s", ep->pod);
 			return rc;
@@ -613,7 +625,7 @@ static int attach_new(struct op *o, struct polc_endpoints_result *r, struct polc
 static int detach_gone(struct op *o, struct polc_endpoints_result *r, struct polc_error *err)
 {
 	for (size_t i = 0; i < o->n_recs; i++) {
-		if (wanted_ifindex(o, o->recs[i].ifindex))
+		if (wanted_ifindex(o, o->recs[i].ifindex) || polc_attach_keep_prepared(&o->recs[i]))
 			continue;
 		int rc = polc_detach_iface(&o->at, &o->recs[i], err);
 		if (rc)
@@ -676,9 +688,12 @@ static void rollback(struct op *o, uint64_t old_revision)
 		undo_log(o, o->n_log_upserts);
 	for (size_t i = o->n_detached; i-- > 0;) {
 		bool changed;
-		polc_attach_iface(&o->at, o->detached[i].ifindex, o->detached[i].ifname,
-				  (enum polc_attach_mode)o->detached[i].mode, &changed, NULL);
+		polc_attach_iface_flags(&o->at, o->detached[i].ifindex, o->detached[i].ifname,
+					(enum polc_attach_mode)POLC_ATTACH_MODE(o->detached[i].mode),
+					o->detached[i].mode & ~0xffu, &changed, NULL);
 	}
+	for (size_t i = 0; i < o->n_adopted; i++)
+		bpf_map_update_elem(o->rec_fd, &o->adopted[i].ifindex, &o->adopted[i], BPF_ANY);
 	for (size_t i = o->n_attached; i-- > 0;)
 		polc_detach_iface(&o->at, &o->attached[i], NULL);
 	undo_log(o, 0);
@@ -844,7 +859,8 @@ int polc_endpoints_change(struct polc_datapath *dp, const struct polc_pod_change
 	o.log = calloc(total + 1, sizeof(*o.log));
 	o.attached = calloc(o.want_eps.n + 1, sizeof(*o.attached));
 	o.detached = calloc(o.n_recs + 1, sizeof(*o.detached));
-	if (!o.log || !o.attached || !o.detached) {
+	o.adopted = calloc(o.want_eps.n + 1, sizeof(*o.adopted));
+	if (!o.log || !o.attached || !o.detached || !o.adopted) {
 		rc = polc_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -908,4 +924,41 @@ int polc_endpoint_relabel(struct polc_datapath *dp, const char *namespace, const
 		.op = POLC_POD_RELABEL, .namespace = namespace, .name = name, .labels = labels, .n_labels = n_labels
 	};
 	return polc_endpoints_change(dp, &c, 1, result, err);
+}
+
+/* ---- interfaces attached ahead of their pods ---- */
+
+int polc_interface_prepare(struct polc_datapath *dp, const char *ifname, struct polc_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (!polc_have_bpf_privileges())
+		return polc_errf(err, -EPERM, "attaching needs root, or CAP_BPF and CAP_NET_ADMIN");
+	uint32_t ifindex = ifname ? if_nametoindex(ifname) : 0;
+	if (!ifindex)
+		return polc_errf(err, -ENODEV, "interface %s does not exist in this network namespace",
+				 ifname ? ifname : "(none)");
+	struct op o = { .dp = dp, .lock_fd = -1, .rec_fd = -1, .live = { .prog_fd = -1 } };
+	polc_shared_init(&o.sh);
+	int rc = open_live(&o, err);
+	if (rc == 0) {
+		/* An endpoint's interface is attached already: nothing to prepare. */
+		struct polc_attach_rec rec;
+		if (bpf_map_lookup_elem(o.rec_fd, &ifindex, &rec) == 0 && !(rec.mode & POLC_ATTACH_F_PREPARED) &&
+		    strncmp(rec.ifname, ifname, sizeof(rec.ifname)) == 0)
+			goto out;
+		enum polc_attach_mode mode = POLC_ATTACH_AUTO;
+		bool changed;
+		if ((rc = polc_choose_mode(dp, o.rec_fd, ifindex, &mode, err)))
+			goto out;
+		rc = polc_attach_iface_flags(&o.at, ifindex, ifname, mode, POLC_ATTACH_F_PREPARED, &changed, err);
+		if (rc) {
+			struct polc_attach_rec undo = { .ifindex = ifindex, .mode = (uint32_t)mode };
+			snprintf(undo.ifname, sizeof(undo.ifname), "%s", ifname);
+			polc_detach_iface(&o.at, &undo, NULL);
+		}
+	}
+out:
+	op_release(&o);
+	return rc;
 }

@@ -203,9 +203,16 @@ uint32_t polc_obj_id(int fd);
 /* Value of PIN/shared/polc_attach (key: __u32 ifindex). */
 struct polc_attach_rec {
 	uint32_t ifindex;
-	uint32_t mode; /* POLC_ATTACH_TCX or POLC_ATTACH_CLSACT */
+	uint32_t mode; /* POLC_ATTACH_TCX or POLC_ATTACH_CLSACT, with POLC_ATTACH_F_* */
 	char ifname[POLC_IFNAME_MAX];
 };
+
+/*
+ * Attached ahead of its pod (polc_interface_prepare): no endpoint lists it
+ * yet, and it is not detached for that while the interface exists.
+ */
+#define POLC_ATTACH_F_PREPARED 0x100u
+#define POLC_ATTACH_MODE(m) ((m) & 0xffu)
 
 struct polc_attacher {
 	const char *pin_dir;
@@ -222,6 +229,11 @@ int polc_attach_list(int rec_fd, struct polc_attach_rec **out, size_t *n, struct
  */
 int polc_attach_iface(const struct polc_attacher *at, uint32_t ifindex, const char *ifname,
 		      enum polc_attach_mode mode, bool *changed, struct polc_error *err);
+/* The same, the record carrying flags (POLC_ATTACH_F_*). */
+int polc_attach_iface_flags(const struct polc_attacher *at, uint32_t ifindex, const char *ifname,
+			    enum polc_attach_mode mode, uint32_t flags, bool *changed, struct polc_error *err);
+/* Is rec a prepared interface that still exists (and so stays attached without an endpoint)? */
+bool polc_attach_keep_prepared(const struct polc_attach_rec *rec);
 /* Remove polc's programs from the interface of rec and the record. Gone interfaces are success. */
 int polc_detach_iface(const struct polc_attacher *at, const struct polc_attach_rec *rec, struct polc_error *err);
 /* Detach and unpin tcx links under PIN/links whose ifindex has no record. Returns how many. */

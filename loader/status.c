@@ -195,7 +195,7 @@ int polc_datapath_status(struct polc_datapath *dp, struct polc_status *out, stru
 		size_t n = 0;
 		if (polc_attach_map_open(dp->pin_dir, false, &rec_fd, NULL) == 0 &&
 		    polc_attach_list(rec_fd, &recs, &n, NULL) == 0 && n)
-			st.attach_mode = (enum polc_attach_mode)recs[0].mode;
+			st.attach_mode = (enum polc_attach_mode)POLC_ATTACH_MODE(recs[0].mode);
 	}
 done:
 	if (out->sz) {

@@ -31,6 +31,7 @@ static void usage(FILE *out)
 		"                 [--interface IF] [--service-account SA] [--port NAME:PORT[/PROTO]]... [--audit]\n"
 		"       polc endpoint relabel [--pin-dir DIR] NAMESPACE/NAME [K=V]...\n"
 		"       polc endpoint del [--pin-dir DIR] NAMESPACE/NAME...\n"
+		"       polc endpoint prepare [--pin-dir DIR] INTERFACE...\n"
 		"       polc endpoint list [--pin-dir DIR] [--json]\n"
 		"\n"
 		"Change pods on the live datapath without recompiling: the live policy is\n"
@@ -38,7 +39,8 @@ static void usage(FILE *out)
 		"are written. FILE holds v1 Pod objects (kubectl get pod -o yaml; - reads\n"
 		"stdin); a local pod names its host-side interface in the annotation\n"
 		"polc.io/interface (or --interface). A change the compiled program cannot\n"
-		"enforce is refused and says \"needs polc compile\".\n"
+		"enforce is refused and says \"needs polc compile\". prepare attaches polc to a\n"
+		"pod's interface before the pod is known (its packets drop until it is added).\n"
 		"  --pin-dir DIR   bpffs directory of the datapath (default " POLC_DEFAULT_PIN_DIR ")\n");
 }
 
@@ -190,6 +192,8 @@ int cmd_endpoint(int argc, char **argv)
 		op = POLC_POD_DELETE;
 	else if (strcmp(verb, "list") == 0 || strcmp(verb, "ls") == 0)
 		op = 0;
+	else if (strcmp(verb, "prepare") == 0)
+		op = -1;
 	else {
 		fprintf(stderr, "polc endpoint: unknown operation '%s'\n\n", verb);
 		usage(stderr);
@@ -276,6 +280,19 @@ int cmd_endpoint(int argc, char **argv)
 		rc = cmd_list(dp, json);
 		polc_datapath_close(dp);
 		return rc;
+	}
+	if ((int)op == -1) {
+		int status = optind < argc ? 0 : EXIT_USAGE;
+		for (int i = optind; i < argc && status == 0; i++) {
+			if (polc_interface_prepare(dp, argv[i], &err)) {
+				fprintf(stderr, "polc endpoint prepare: %s\n", err.message);
+				status = EXIT_KERNEL;
+			}
+		}
+		if (optind >= argc)
+			usage(stderr);
+		polc_datapath_close(dp);
+		return status;
 	}
 
 	struct polc_pod_change changes[MAX_ITEMS];

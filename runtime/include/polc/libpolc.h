@@ -284,6 +284,17 @@ int polc_endpoint_relabel(struct polc_datapath *dp, const char *namespace, const
 			  const struct polc_label *labels, size_t n_labels, struct polc_endpoints_result *result,
 			  struct polc_error *err);
 
+/*
+ * Attach polc to an interface before its pod is known, e.g. when the
+ * pod's veth appears: its packets are dropped (failing closed, event
+ * reason "no endpoint") until polc_endpoints_change adds the pod that
+ * names it, which then only writes map entries. Attaching is what makes
+ * adding a pod on a new interface slow with tcx: the kernel waits out an
+ * RCU grace period per hook. A prepared interface stays attached while
+ * it exists; once its pod was added, it is detached with the pod.
+ */
+int polc_interface_prepare(struct polc_datapath *dp, const char *ifname, struct polc_error *err);
+
 /* ---- status and counters ---- */
 
 struct polc_status {
