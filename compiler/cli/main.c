@@ -16,6 +16,7 @@ static const struct command {
 	{"inspect", cmd_inspect, "show what an artifact contains and where each entry came from"},
 	{"load", cmd_load, "attach an artifact on this node, or swap to it atomically"},
 	{"unload", cmd_unload, "remove everything polc attached or pinned"},
+	{"lint", cmd_lint, "check policies for errors and suspicious rules (CI: json, sarif, github)"},
 };
 
 bool cli_use_color(void)
