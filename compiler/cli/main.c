@@ -17,6 +17,7 @@ static const struct command {
 	{"load", cmd_load, "attach an artifact on this node, or swap to it atomically"},
 	{"unload", cmd_unload, "remove everything polc attached or pinned"},
 	{"lint", cmd_lint, "check policies for errors and suspicious rules (CI: json, sarif, github)"},
+	{"trace", cmd_trace, "the verdict of one flow and the rules that decided it"},
 };
 
 bool cli_use_color(void)

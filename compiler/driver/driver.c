@@ -347,7 +347,7 @@ const struct ir_datapath *polc_unit_datapath(const struct polc_unit *u)
 	return u->c.resolved ? &u->c.dp : NULL;
 }
 
-const struct source_set *polc_unit_sources(const struct polc_unit *u)
+struct source_set *polc_unit_sources(struct polc_unit *u)
 {
 	return &u->c.sources;
 }

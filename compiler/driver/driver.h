@@ -69,7 +69,8 @@ void polc_unit_close(struct polc_unit *u);
 const struct ir_program *polc_unit_program(const struct polc_unit *u);
 /* The datapath IR, or NULL when the input had errors (the passes did not run). */
 const struct ir_datapath *polc_unit_datapath(const struct polc_unit *u);
-const struct source_set *polc_unit_sources(const struct polc_unit *u);
+/* Mutable: the analysis commands add their query texts, so diagnostics about them print alike. */
+struct source_set *polc_unit_sources(struct polc_unit *u);
 struct diag_sink *polc_unit_diags(struct polc_unit *u);
 struct arena *polc_unit_arena(struct polc_unit *u);
 
