@@ -233,7 +233,7 @@ static bool same_verdict(const struct sim_verdict *a, const struct sim_verdict *
 }
 
 static void judge_side(const struct flow_ctx *fc, const struct flow_end *end, enum ir_dir dir,
-		       const struct sim_packet *pkt, struct flow_side *side)
+		       const struct sim_packet *pkt, bool details, struct flow_side *side)
 {
 	memset(side, 0, sizeof(*side));
 	side->dir = dir;
@@ -241,7 +241,8 @@ static void judge_side(const struct flow_ctx *fc, const struct flow_end *end, en
 		return; /* an address, or a host-network pod: no policy of ours applies */
 	side->present = true;
 	side->pod = end->pod;
-	side->matched = arena_calloc(fc->arena, fc->prog->rules.len + 1, sizeof(uint32_t));
+	/* polc diff judges millions of flows: the matched list only when asked for. */
+	side->matched = details ? arena_calloc(fc->arena, fc->prog->rules.len + 1, sizeof(uint32_t)) : NULL;
 	eval_verdict(fc->prog, fc->dp, end->pod, dir, pkt, &side->ir, side->matched, side->matched ? &side->n_matched : NULL);
 	const struct dp_endpoint *ep = flow_endpoint(fc->dp, end->pod);
 	if (ep) {
@@ -251,7 +252,7 @@ static void judge_side(const struct flow_ctx *fc, const struct flow_end *end, en
 }
 
 void flow_eval_numeric(const struct flow_ctx *fc, const struct flow_end *src, const struct flow_end *dst,
-		       uint8_t family, uint8_t proto, uint16_t port, struct flow_result *r)
+		       uint8_t family, uint8_t proto, uint16_t port, bool details, struct flow_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->family = family;
@@ -263,8 +264,8 @@ void flow_eval_numeric(const struct flow_ctx *fc, const struct flow_end *src, co
 	struct sim_packet in = out;
 	memcpy(out.peer, r->dst, 16);
 	memcpy(in.peer, r->src, 16);
-	judge_side(fc, src, IR_EGRESS, &out, &r->egress);
-	judge_side(fc, dst, IR_INGRESS, &in, &r->ingress);
+	judge_side(fc, src, IR_EGRESS, &out, details, &r->egress);
+	judge_side(fc, dst, IR_INGRESS, &in, details, &r->ingress);
 	r->allow = (!r->egress.present || r->egress.ir.allow) && (!r->ingress.present || r->ingress.ir.allow);
 	r->dp_agrees = true;
 	const struct flow_side *sides[2] = {&r->egress, &r->ingress};
@@ -315,7 +316,7 @@ int flow_eval(const struct flow_ctx *fc, const struct flow_end *src, const struc
 		uint8_t a[16], b[16];
 		if (!end_addr(src, family, a) || !end_addr(dst, family, b))
 			continue;
-		flow_eval_numeric(fc, src, dst, family, svc->proto, port, &out[(*n_out)++]);
+		flow_eval_numeric(fc, src, dst, family, svc->proto, port, true, &out[(*n_out)++]);
 	}
 	if (*n_out)
 		return 0;

@@ -83,9 +83,13 @@ struct flow_result {
 int flow_eval(const struct flow_ctx *fc, const struct flow_end *src, const struct flow_end *dst,
 	      const struct query_service *svc, struct src_loc where, struct flow_result out[2], size_t *n_out);
 
-/* Judge a flow given by addresses and a numeric port (polc diff's enumeration); no diagnostics. */
+/*
+ * Judge a flow on a numeric port (polc diff's enumeration); no
+ * diagnostics. Without details the matched lists are not filled (and
+ * nothing is allocated).
+ */
 void flow_eval_numeric(const struct flow_ctx *fc, const struct flow_end *src, const struct flow_end *dst,
-		       uint8_t family, uint8_t proto, uint16_t port, struct flow_result *out);
+		       uint8_t family, uint8_t proto, uint16_t port, bool details, struct flow_result *out);
 
 /* A representative address outside every pod, node and CIDR class (world), or false. */
 bool flow_world_addr(const struct flow_ctx *fc, uint8_t family, uint8_t addr[16]);

@@ -18,6 +18,7 @@ static const struct command {
 	{"unload", cmd_unload, "remove everything polc attached or pinned"},
 	{"lint", cmd_lint, "check policies for errors and suspicious rules (CI: json, sarif, github)"},
 	{"trace", cmd_trace, "the verdict of one flow and the rules that decided it"},
+	{"diff", cmd_diff, "the flows whose verdict changes between two policy sets"},
 };
 
 bool cli_use_color(void)

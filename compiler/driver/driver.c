@@ -116,7 +116,7 @@ static int front_end(struct compilation *c)
 	if (io_error)
 		return COMPILE_IO;
 	err = frontend_finish(fe);
-	if (!err)
+	if (!err && !c->opts->no_policy_ok)
 		err = frontend_require_policy(fe); /* lint: a warning (FRONTEND_LINT) */
 	return stage_status(c, err, "front end");
 }

@@ -43,6 +43,8 @@ struct compile_options {
 	bool lint; /* warnings on, the lint checks (analysis/lint.h), no code generation */
 	/* Lint: findings at or above this severity make the status COMPILE_INVALID. */
 	enum diag_severity fail_level;
+	/* An input without policy is fine (polc diff from or to an empty set). */
+	bool no_policy_ok;
 };
 
 int polc_compile(const struct compile_options *opts);
