@@ -19,6 +19,7 @@ int cmd_unload(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_test(int argc, char **argv);
 
 /* "text", "json", "sarif", "github" -> format; 0 or -1 (cmd_compile.c). */
 int cli_parse_format(const char *arg, enum diag_format *format);

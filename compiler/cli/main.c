@@ -19,6 +19,7 @@ static const struct command {
 	{"lint", cmd_lint, "check policies for errors and suspicious rules (CI: json, sarif, github)"},
 	{"trace", cmd_trace, "the verdict of one flow and the rules that decided it"},
 	{"diff", cmd_diff, "the flows whose verdict changes between two policy sets"},
+	{"test", cmd_test, "check connectivity assertions against the policies and the compiled artifact"},
 };
 
 bool cli_use_color(void)
