@@ -30,6 +30,7 @@
 #include <linux/netlink.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
 
 #include "ir/ir.h"
 #include "loader/loader.h"
@@ -94,8 +95,12 @@ static int nl_transact(struct nl_req *req)
 	return ret;
 }
 
-/* A dummy interface called name, up. */
-static int dummy_add(const char *name)
+/*
+ * An interface called name, up: a dummy, or where the kernel has no dummy
+ * driver (CONFIG_DUMMY unset), one end of a veth pair whose other end is
+ * called peer. Either way nothing ever sends on it: only its ifindex matters.
+ */
+static int link_add(const char *name, const char *kind, const char *peer)
 {
 	struct nl_req req;
 	memset(&req, 0, sizeof(req));
@@ -107,9 +112,28 @@ static int dummy_add(const char *name)
 	req.ifi.ifi_change = IFF_UP;
 	nl_attr(&req, IFLA_IFNAME, name, strlen(name) + 1);
 	struct rtattr *info = nl_attr(&req, IFLA_LINKINFO, NULL, 0);
-	nl_attr(&req, IFLA_INFO_KIND, "dummy", 5);
+	nl_attr(&req, IFLA_INFO_KIND, kind, strlen(kind));
+	if (peer) {
+		struct rtattr *data = nl_attr(&req, IFLA_INFO_DATA, NULL, 0);
+		struct rtattr *peer_info = nl_attr(&req, VETH_INFO_PEER, NULL, 0);
+		/* The peer is described by its own ifinfomsg, then its attributes. */
+		req.nh.nlmsg_len += sizeof(struct ifinfomsg);
+		nl_attr(&req, IFLA_IFNAME, peer, strlen(peer) + 1);
+		peer_info->rta_len = (unsigned short)((char *)&req + req.nh.nlmsg_len - (char *)peer_info);
+		data->rta_len = (unsigned short)((char *)&req + req.nh.nlmsg_len - (char *)data);
+	}
 	info->rta_len = (unsigned short)((char *)&req + req.nh.nlmsg_len - (char *)info);
 	return nl_transact(&req);
+}
+
+static int dummy_add(const char *name, unsigned index)
+{
+	int err = link_add(name, "dummy", NULL);
+	if (err != -EOPNOTSUPP)
+		return err;
+	char peer[IFNAMSIZ];
+	snprintf(peer, sizeof(peer), "polc-tb-%u", index);
+	return link_add(name, "veth", peer);
 }
 
 /* ---- open and close ------------------------------------------------------ */
@@ -172,7 +196,7 @@ int testbed_open(const void *artifact, size_t size, const char *const *ifnames, 
 		goto back;
 	}
 	for (size_t i = 0; i < n_ifnames; i++) {
-		err = dummy_add(ifnames[i]);
+		err = dummy_add(ifnames[i], (unsigned)i);
 		if (err && err != -EEXIST) {
 			set_msg(msg, msg_size, "cannot create dummy interface %s: %s", ifnames[i], strerror(-err));
 			goto back;

@@ -2,8 +2,9 @@
 /*
  * polc test's kernel side: the compiled artifact itself, loaded with
  * polc_private_load() (private shared maps, nothing pinned or attached)
- * inside a private network namespace whose dummy interfaces carry the
- * names of the inventory's polc.io/interface annotations, so that every
+ * inside a private network namespace whose dummy interfaces (veth ends
+ * where the kernel lacks the dummy driver) carry the names of the
+ * inventory's polc.io/interface annotations, so that every
  * endpoint resolves as it would on the node. Crafted packets then go
  * through the entry programs with BPF_PROG_TEST_RUN, on the interface
  * of the pod whose hook would see them.
