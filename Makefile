@@ -92,9 +92,20 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 VERDICT_SRCS := $(sort $(wildcard tests/verdict/*.c))
 VERDICT_BIN := $(BUILD)/tests/verdict/verdict
-BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+# The verdict helpers (packets, netns, object runner): all but main and the tests.
+VERDICT_LIB_SRCS := $(filter-out tests/verdict/test_%.c tests/verdict/verdict.c,$(VERDICT_SRCS))
+BENCH_SRCS := $(sort $(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
+BENCH_LIB_SRCS := $(sort $(wildcard tests/bench/lib/*.c))
+# BPF objects of the tests, embedded in the test binaries as polc_test_objects:
+# gen_NAME.bpf.o is bpf-templates/datapath.bpf.c built with
+# tests/verdict/fixtures/NAME/polc_gen.h; tests/bench/*.bpf.c are the benchmarks' own.
+TEST_FIXTURES := $(sort $(wildcard tests/verdict/fixtures/*/polc_gen.h))
+TEST_BPF_OBJS := $(patsubst tests/verdict/fixtures/%/polc_gen.h,$(BUILD)/tests/bpf/gen_%.bpf.o,$(TEST_FIXTURES)) \
+	$(patsubst tests/bench/%.bpf.c,$(BUILD)/tests/bpf/bench/%.bpf.o,$(sort $(wildcard tests/bench/*.bpf.c)))
+TEST_OBJECTS := $(BUILD)/gen/test_objects.o
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 # Loader tests: fixture generations (one source, variants by -D), embedded
 # so unit tests need no files; test artifacts are built from them at run
@@ -111,8 +122,9 @@ fixture_flags_badlayout := -DFIXTURE_BAD_LAYOUT
 LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixtures.o
 LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 
-.PHONY: all deps polc demo test check check-sanitize bench install clean \
-	test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+.PHONY: all deps polc demo test check check-sanitize bench fuzz install clean \
+	test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e \
+	test-conformance test-re2
 
 all: deps-check $(POLC) $(RUNTIME_SO) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
@@ -227,18 +239,56 @@ $(BUILD)/tests/tools/%: tests/tools/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
-$(VERDICT_BIN): $(VERDICT_SRCS) $(RUNTIME_LIB) $(COMPILER_LIB)
+$(BUILD)/tests/bpf/gen_%.bpf.o: tests/verdict/fixtures/%/polc_gen.h $(TEMPLATE_FILES)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itests/verdict/fixtures/$* -c bpf-templates/datapath.bpf.c -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(BUILD)/tests/bpf/bench/%.bpf.o: tests/bench/%.bpf.c $(TEMPLATE_FILES)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(BUILD)/gen/test_objects.c: $(TEST_BPF_OBJS) $(EMBED)
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(EMBED) $@ polc_test_objects $(TEST_BPF_OBJS)
+
+$(VERDICT_BIN): $(VERDICT_SRCS) $(wildcard tests/verdict/*.h) $(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
-$(BUILD)/tests/bench/%: tests/bench/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
+$(BUILD)/tests/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) $(wildcard tests/verdict/*.h tests/bench/lib/*.h) \
+		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -Itests/bench/lib -o $@ $< $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) \
+		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+
+# libFuzzer targets: the compiler and runtime sources built again by clang
+# with coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside
+# them): make fuzz && build/fuzz/fuzz_regex -dict=tests/fuzz/regex.dict DIR
+FUZZ_LINK_SRCS = $(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(BUILD)/gen/templates.c \
+	$(RUNTIME_SRCS) $(BUILD)/gen/entry_objects.c
+
+fuzz: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LINK_SRCS) $(GRAMMAR_GEN_H)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function \
+		-Wno-format-nonliteral -fsanitize=fuzzer,address,undefined -Itests/unit -Igrammar \
+		-o $@ $< $(FUZZ_LINK_SRCS) $(LIBS)
 
 test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)
+
+# The regex compiler against RE2, which Envoy runs Cilium's HTTP regexes with.
+test-re2: all
+	$(Q)tests/re2/run.sh $(BUILD)
 
 test-golden: all
 	$(Q)tests/golden/run.sh $(POLC)
@@ -252,6 +302,10 @@ test-lint: all
 test-verdict: all
 	$(Q)$(VERDICT_BIN)
 
+# Every combination of the polc_gen.h switches through clang and the verifier (slow: minutes).
+test-verdict-combos: all
+	$(Q)tests/verdict/combos.sh $(BUILD)
+
 test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
 
@@ -259,11 +313,12 @@ test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
 
 # Everything, with the normal build.
-check: test-unit test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+check: test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
 # The suite that does not need traffic, under ASan and UBSan.
 check-sanitize:
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-golden test-corpus test-lint test-verdict
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-re2 test-golden test-corpus test-lint \
+		test-verdict
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory check

@@ -477,10 +477,15 @@ static int detach_recorded(const struct polc_datapath *dp, const struct polc_sha
 		if (bpf_map_get_next_key(fd, NULL, &key))
 			return errno == ENOENT ? 0 : polc_errf_sys(err, -errno, "cannot read %s", path);
 		struct polc_attach_rec rec = { .ifindex = key, .mode = POLC_ATTACH_CLSACT };
-		if (info.value_size == sizeof(rec) && bpf_map_lookup_elem(fd, &key, value) == 0)
-			memcpy(rec.ifname, ((struct polc_attach_rec *)value)->ifname, sizeof(rec.ifname) - 1);
-		else
+		if (info.value_size == sizeof(rec) && bpf_map_lookup_elem(fd, &key, value) == 0) {
+			const struct polc_attach_rec *stored = (const struct polc_attach_rec *)value;
+			memcpy(rec.ifname, stored->ifname, sizeof(rec.ifname) - 1);
+			/* A record of our own layout says how it was attached; trust it for the mode. */
+			if (stored->mode == POLC_ATTACH_TCX)
+				rec.mode = POLC_ATTACH_TCX;
+		} else {
 			snprintf(rec.ifname, sizeof(rec.ifname), "ifindex %u", key);
+		}
 		int rc = polc_detach_iface(&at, &rec, err);
 		if (rc) {
 			polc_err_prefix(err, "unload");

@@ -143,10 +143,12 @@ static const char *check_policy(const uint8_t *k, const uint8_t *v)
 	struct polc_policy_value val;
 	memcpy(&key, k, sizeof(key));
 	memcpy(&val, v, sizeof(val));
-	if (key.pad)
-		return "padding is not zero";
-	if (key.proto == 0 && key.port_class != 0)
-		return "a port class without a protocol";
+	if (key.port_kind > POLC_PORT_RANGE)
+		return "unknown port kind";
+	if (key.port_kind == POLC_PORT_ANY && key.port != 0)
+		return "a port on an any-port entry";
+	if (key.proto == 0 && key.port_kind != POLC_PORT_ANY)
+		return "a port without a protocol";
 	if (val.action != POLC_ACT_ALLOW && val.action != POLC_ACT_DENY)
 		return "action is neither allow nor deny";
 	return NULL;

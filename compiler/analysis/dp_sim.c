@@ -46,14 +46,15 @@ void dp_sim_ipcache(const struct ir_datapath *dp, uint8_t family, const uint8_t 
 }
 
 static const struct polc_policy_value *probe(const struct ir_datapath *dp, uint32_t policy, uint32_t peer,
-					     uint8_t proto, uint16_t port_class)
+					     uint8_t proto, uint8_t kind, uint16_t port)
 {
 	struct polc_policy_key key;
 	memset(&key, 0, sizeof(key));
 	key.policy = policy;
 	key.peer = peer;
 	key.proto = proto;
-	key.port_class = port_class;
+	key.port_kind = kind;
+	key.port = port;
 	if (dp->entries.len == 0)
 		return NULL;
 	const struct dp_policy_entry *e = bsearch(&key, dp->entries.items, dp->entries.len, sizeof(*e), policy_cmp);
@@ -75,21 +76,23 @@ void dp_sim_verdict(const struct ir_datapath *dp, const struct dp_endpoint *ep, 
 		peers[n_peers++] = POLC_PEER_CIDR | cls;
 	peers[n_peers++] = POLC_PEER_ANY;
 	struct port_probe {
-		uint8_t proto;
-		uint16_t cls;
-	} ports[3];
+		uint8_t proto, kind;
+		uint16_t port;
+	} ports[4];
 	size_t n_ports = 0;
+	if (slot >= 0)
+		ports[n_ports++] = (struct port_probe){pkt->proto, POLC_PORT_EXACT, pkt->port};
 	if (pclass)
-		ports[n_ports++] = (struct port_probe){pkt->proto, pclass};
-	ports[n_ports++] = (struct port_probe){pkt->proto, 0};
-	ports[n_ports++] = (struct port_probe){0, 0};
+		ports[n_ports++] = (struct port_probe){pkt->proto, POLC_PORT_RANGE, pclass};
+	ports[n_ports++] = (struct port_probe){pkt->proto, POLC_PORT_ANY, 0};
+	ports[n_ports++] = (struct port_probe){0, POLC_PORT_ANY, 0};
 
 	const struct polc_policy_value *allow = NULL, *deny = NULL;
 	if (ep->policy[dir]) {
 		for (size_t i = 0; i < n_peers; i++) {
 			for (size_t j = 0; j < n_ports; j++) {
 				const struct polc_policy_value *v = probe(dp, ep->policy[dir], peers[i], ports[j].proto,
-									  ports[j].cls);
+									  ports[j].kind, ports[j].port);
 				if (!v)
 					continue;
 				const struct polc_policy_value **best = v->action == POLC_ACT_DENY ? &deny : &allow;

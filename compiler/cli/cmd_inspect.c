@@ -198,11 +198,14 @@ static void print_maps(const struct polc_artifact *a, const struct meta_table *r
 		}
 		printf("  %s", proto_name(k.proto));
 		int slot = proto_slot(k.proto);
-		if (k.proto && k.port_class == 0)
-			printf(" all ports");
-		else if (slot >= 0) {
-			printf(" %s ", k.proto == 1 || k.proto == 58 ? "type" : "port");
-			print_class_ports(&ports, slot, k.port_class);
+		const char *unit = k.proto == 1 || k.proto == 58 ? "type" : "port";
+		if (k.proto && k.port_kind == POLC_PORT_ANY) {
+			printf(" all %ss", unit);
+		} else if (k.port_kind == POLC_PORT_EXACT) {
+			printf(" %s %u", unit, k.port);
+		} else if (slot >= 0) {
+			printf(" %ss ", unit);
+			print_class_ports(&ports, slot, k.port);
 		}
 		ssize_t row = find_row(rules, v.rule);
 		printf("  -> %s  rule %u", v.action == POLC_ACT_DENY ? "deny" : "allow", v.rule);

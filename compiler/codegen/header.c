@@ -79,6 +79,7 @@ int codegen_header(struct strbuf *out, const struct ir_program *prog, const stru
 	emit_comment(&e, "Which (peer, port) combinations the policy map holds: the program probes only these.");
 	emit_line(&e, "#define POLC_GEN_PROBE_CIDR %d", f->probe_cidr);
 	emit_line(&e, "#define POLC_GEN_PROBE_PEER_ANY %d", f->probe_peer_any);
+	emit_line(&e, "#define POLC_GEN_PROBE_PORT_EXACT %d", f->probe_port_exact);
 	emit_line(&e, "#define POLC_GEN_PROBE_PORT_CLASS %d", f->probe_port_class);
 	emit_line(&e, "#define POLC_GEN_PROBE_PORT_ANY %d", f->probe_port_any);
 	emit_line(&e, "#define POLC_GEN_PROBE_PROTO_ANY %d", f->probe_proto_any);

@@ -85,7 +85,8 @@ struct dp_policy_entry {
 struct dp_features {
 	bool probe_cidr;
 	bool probe_peer_any;
-	bool probe_port_class;
+	bool probe_port_exact;
+	bool probe_port_class; /* range classes */
 	bool probe_port_any;
 	bool probe_proto_any;
 	bool have_deny;

@@ -235,10 +235,12 @@ void ir_dump_datapath(struct strbuf *out, const struct ir_datapath *dp, const st
 			strbuf_printf(out, "%u", e->key.peer);
 		if (e->key.proto == 0)
 			strbuf_puts(out, " proto=any");
-		else if (e->key.port_class == 0)
-			strbuf_printf(out, " proto=%s port=any", ir_proto_name(e->key.proto));
+		else if (e->key.port_kind == POLC_PORT_EXACT)
+			strbuf_printf(out, " proto=%s port=%u", ir_proto_name(e->key.proto), e->key.port);
+		else if (e->key.port_kind == POLC_PORT_RANGE)
+			strbuf_printf(out, " proto=%s port=c%u", ir_proto_name(e->key.proto), e->key.port);
 		else
-			strbuf_printf(out, " proto=%s port=c%u", ir_proto_name(e->key.proto), e->key.port_class);
+			strbuf_printf(out, " proto=%s port=any", ir_proto_name(e->key.proto));
 		const struct ir_rule *rule = e->value.rule < prog->rules.len ? prog->rules.items[e->value.rule] : NULL;
 		strbuf_printf(out, " -> %s rule=%u%s%s\n", e->value.action == POLC_ACT_DENY ? "deny" : "allow",
 			      e->value.rule, rule && rule->path ? " " : "", rule && rule->path ? rule->path : "");

@@ -114,14 +114,21 @@ struct entry_sink {
 	size_t *per_rule; /* entries emitted per rule id, for the limit diagnostic */
 };
 
-static int emit(struct entry_sink *s, uint32_t peer, uint8_t proto, uint16_t port_class)
+struct port_key {
+	uint8_t proto;
+	uint8_t kind; /* POLC_PORT_* */
+	uint16_t port;
+};
+
+static int emit(struct entry_sink *s, uint32_t peer, struct port_key pk)
 {
 	struct polc_policy_key key;
 	memset(&key, 0, sizeof(key));
 	key.policy = s->policy;
 	key.peer = peer;
-	key.proto = proto;
-	key.port_class = port_class;
+	key.proto = pk.proto;
+	key.port_kind = pk.kind;
+	key.port = pk.port;
 	void *slot;
 	bool inserted;
 	if (hashmap_upsert(&s->entries, &key, &slot, &inserted))
@@ -136,18 +143,13 @@ static int emit(struct entry_sink *s, uint32_t peer, uint8_t proto, uint16_t por
 	return 0;
 }
 
-struct port_key {
-	uint8_t proto;
-	uint16_t cls;
-};
-
 typedef VEC(struct port_key) port_key_vec;
 typedef VEC(uint32_t) peer_key_vec;
 
 static int port_keys_of(struct pass_ctx *ctx, const struct dp_applied_rule *ar, port_key_vec *out)
 {
 	if (ar->n_ports == 0)
-		return vec_push(ctx->arena, out, (struct port_key){0, 0});
+		return vec_push(ctx->arena, out, (struct port_key){0, POLC_PORT_ANY, 0});
 	uint16_t *cls = NULL;
 	size_t n_cls = 0, cap = 0;
 	for (size_t i = 0; i < ar->n_ports; i++) {
@@ -156,7 +158,12 @@ static int port_keys_of(struct pass_ctx *ctx, const struct dp_applied_rule *ar, 
 			continue;
 		int slot = port_slot(p->proto);
 		if (slot < 0 || ir_port_is_wildcard(p->proto, p->lo, p->hi)) {
-			if (vec_push(ctx->arena, out, (struct port_key){p->proto, 0}))
+			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_ANY, 0}))
+				return -ENOMEM;
+			continue;
+		}
+		if (p->lo == p->hi) {
+			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_EXACT, p->lo}))
 				return -ENOMEM;
 			continue;
 		}
@@ -165,7 +172,7 @@ static int port_keys_of(struct pass_ctx *ctx, const struct dp_applied_rule *ar, 
 		if (err)
 			return err;
 		for (size_t c = 0; c < n_cls; c++)
-			if (vec_push(ctx->arena, out, (struct port_key){p->proto, cls[c]}))
+			if (vec_push(ctx->arena, out, (struct port_key){p->proto, POLC_PORT_RANGE, cls[c]}))
 				return -ENOMEM;
 	}
 	return 0;
@@ -227,8 +234,7 @@ static int emit_named(struct entry_sink *s, const struct ir_peer *peer, const st
 	struct pass_ctx *ctx = s->ctx;
 	const struct ir_program *prog = ctx->prog;
 	const struct id_set *set = NULL;
-	int slot = port_slot(port->proto);
-	if (slot < 0)
+	if (port_slot(port->proto) < 0)
 		return 0;
 	if (peer->kind == IR_PEER_SELECTOR || (peer->kind == IR_PEER_ENTITY && !(peer->entities & IR_ENTITY_ALL))) {
 		int err = peer_identities(ctx, peer, &set);
@@ -244,7 +250,7 @@ static int emit_named(struct entry_sink *s, const struct ir_peer *peer, const st
 			const struct ir_named_port *nport = &pod->ports[np];
 			if (nport->proto != port->proto || strcmp(nport->name, port->dst_name) != 0)
 				continue;
-			uint16_t cls = ctx->dp->ports->cls[slot][nport->port];
+			struct port_key pk = {port->proto, POLC_PORT_EXACT, nport->port};
 			int err = 0;
 			if (peer->kind == IR_PEER_CIDR) {
 				for (size_t a = 0; !err && a < pod->n_addrs; a++) {
@@ -252,10 +258,10 @@ static int emit_named(struct entry_sink *s, const struct ir_peer *peer, const st
 						continue;
 					uint32_t ep_cls = cidr_endpoint_class(ctx, &pod->addrs[a]);
 					if (ep_cls)
-						err = emit(s, POLC_PEER_CIDR | ep_cls, port->proto, cls);
+						err = emit(s, POLC_PEER_CIDR | ep_cls, pk);
 				}
 			} else if (!set || id_in(set, identity)) {
-				err = emit(s, identity, port->proto, cls);
+				err = emit(s, identity, pk);
 			}
 			if (err)
 				return err;
@@ -310,7 +316,7 @@ int pass_entries(struct pass_ctx *ctx)
 				err = peer_keys_of(ctx, peer, &peers);
 				for (size_t x = 0; !err && x < peers.len; x++)
 					for (size_t y = 0; !err && y < ports.len; y++)
-						err = emit(&s, peers.items[x], ports.items[y].proto, ports.items[y].cls);
+						err = emit(&s, peers.items[x], ports.items[y]);
 				for (size_t k = 0; !err && k < ar->n_ports; k++)
 					if (ar->ports[k].dst_name)
 						err = emit_named(&s, peer, &ar->ports[k]);
@@ -338,10 +344,12 @@ int pass_entries(struct pass_ctx *ctx)
 			f->probe_cidr = true;
 		if (e->key.proto == 0)
 			f->probe_proto_any = true;
-		else if (e->key.port_class == 0)
-			f->probe_port_any = true;
-		else
+		else if (e->key.port_kind == POLC_PORT_EXACT)
+			f->probe_port_exact = true;
+		else if (e->key.port_kind == POLC_PORT_RANGE)
 			f->probe_port_class = true;
+		else
+			f->probe_port_any = true;
 		if (e->value.action == POLC_ACT_DENY)
 			f->have_deny = true;
 	}

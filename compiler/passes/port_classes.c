@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Port classes: each protocol's port space is cut into intervals at every
- * rule boundary, and intervals covered by exactly the same set of rule
+ * range boundary, and intervals covered by exactly the same set of
  * ranges share a class. A rule's port range then becomes a few classes,
  * and the datapath maps (protocol, port) to its class with one array
- * lookup, whatever the number or width of ranges.
+ * lookup, whatever the number or width of ranges. Single ports are not
+ * ranges: they are matched exactly and never cut a range into pieces.
  *
  * Coverage sets are compared by a 128-bit Zobrist signature (XOR of a
  * per-range hash, toggled at the range's ends), so the sweep is
@@ -199,22 +200,9 @@ int pass_port_classes(struct pass_ctx *ctx)
 			for (size_t k = 0; k < ar->n_ports; k++) {
 				const struct dp_port *p = &ar->ports[k];
 				int slot = port_slot(p->proto);
-				if (slot < 0)
-					continue;
-				if (p->dst_name) {
-					/* Resolved per destination later: every port any pod names so. */
-					for (size_t q = 0; q < ctx->prog->pods.len; q++) {
-						const struct ir_pod *pod = &ctx->prog->pods.items[q];
-						for (size_t np = 0; np < pod->n_ports; np++)
-							if (pod->ports[np].proto == p->proto &&
-							    strcmp(pod->ports[np].name, p->dst_name) == 0 &&
-							    add_range(a, &ranges[slot], pod->ports[np].port,
-								      pod->ports[np].port))
-								return -ENOMEM;
-					}
-					continue;
-				}
-				if (ir_port_is_wildcard(p->proto, p->lo, p->hi))
+				/* Named ports resolve to single ports: exact entries, no class. */
+				if (slot < 0 || p->dst_name || p->lo == p->hi ||
+				    ir_port_is_wildcard(p->proto, p->lo, p->hi))
 					continue;
 				if (add_range(a, &ranges[slot], p->lo, p->hi))
 					return -ENOMEM;

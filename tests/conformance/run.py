@@ -79,6 +79,20 @@ def ci():
 
 # ---- data ------------------------------------------------------------------
 
+
+class K8sDumper(yaml.SafeDumper):
+    """Quote what kubectl's YAML 1.1 reads as non-strings.
+
+    PyYAML's resolver does not take y, Y, n, N for booleans; go-yaml v2
+    (kubectl, the API server, polc) does: namespace "y" must be quoted or
+    it becomes true.
+    """
+
+
+K8sDumper.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
+
+
 def load_yaml(path):
     try:
         with open(path, encoding="utf-8") as f:
@@ -687,13 +701,13 @@ class Runner:
             inv_path = os.path.join(step_dir, "inventory.yaml")
             with open(inv_path, "w") as f:
                 # kubectl prints keys sorted; so does this.
-                yaml.safe_dump(inventory(state, self.model, self.ips), f, sort_keys=True,
+                yaml.dump(inventory(state, self.model, self.ips), f, Dumper=K8sDumper, sort_keys=True,
                                default_flow_style=False)
             files = []
             if pols:
                 pol_path = os.path.join(step_dir, "policies.yaml")
                 with open(pol_path, "w") as f:
-                    yaml.safe_dump_all(pols, f, sort_keys=False, default_flow_style=False)
+                    yaml.dump_all(pols, f, Dumper=K8sDumper, sort_keys=False, default_flow_style=False)
                 files.append(pol_path)
             files.append(inv_path)
 

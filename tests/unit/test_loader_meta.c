@@ -310,11 +310,11 @@ static void test_gen_bad_entries(void **state)
 	assert_int_equal(open_with_policy(e, 1, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "neither allow nor deny"));
 	e[0].v.action = POLC_ACT_DENY;
-	e[0].k.pad = 1;
+	e[0].k.port_kind = 7;
 	assert_int_equal(open_with_policy(e, 1, &err), -EINVAL);
-	assert_non_null(strstr(err.message, "padding"));
-	e[0].k.pad = 0;
-	e[0].k.port_class = 3;
+	assert_non_null(strstr(err.message, "unknown port kind"));
+	e[0].k.port_kind = POLC_PORT_RANGE;
+	e[0].k.port = 3;
 	assert_int_equal(open_with_policy(e, 1, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "without a protocol"));
 

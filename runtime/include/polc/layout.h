@@ -33,7 +33,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a struct below changes; the loader refuses mismatches. */
-#define POLC_LAYOUT_VERSION 1
+#define POLC_LAYOUT_VERSION 3
 
 #define POLC_DIR_INGRESS 0
 #define POLC_DIR_EGRESS 1
@@ -89,7 +89,8 @@ struct polc_ipcache_value {
 /* Endpoints, keyed by the ifindex of the host-side interface. */
 #define POLC_EP_ENFORCE_INGRESS (1u << 0) /* default deny for traffic to the pod */
 #define POLC_EP_ENFORCE_EGRESS (1u << 1)  /* default deny for traffic from the pod */
-#define POLC_EP_AUDIT_INGRESS (1u << 2)   /* report drops, drop nothing */
+/* Isolated in audit mode (instead of ENFORCE): would-be drops are reported and passed. */
+#define POLC_EP_AUDIT_INGRESS (1u << 2)
 #define POLC_EP_AUDIT_EGRESS (1u << 3)
 #define POLC_EP_ENFORCE(dir) (1u << (dir))
 #define POLC_EP_AUDIT(dir) (1u << (2 + (dir)))
@@ -107,13 +108,17 @@ struct polc_endpoint {
 };
 
 /*
- * Port classes: the port space of each protocol is cut into the
- * intervals that no rule boundary splits; every interval gets a class.
- * One array lookup maps (protocol, port) to its class. Four u16 classes
- * share a value (array values are 8-byte aligned in the kernel anyway):
+ * Port ranges: a rule's single port is matched exactly (no table), but
+ * a range (port..endPort, ICMP type ranges) goes through classes: each
+ * protocol's port space is cut into the intervals that no range boundary
+ * splits, and every interval gets a class. One array lookup maps
+ * (protocol, port) to its class. Single ports never cut a range, so a
+ * wide range stays one class however many single-port rules sit inside
+ * it. Four u16 classes share a value (array values are 8-byte aligned in
+ * the kernel anyway):
  *   index = slot * POLC_PORT_SLOT_SIZE + port / 4,  class = cls[port % 4]
- * For ICMP and ICMPv6 the "port" is the message type. Class 0: no rule
- * names this port (only wildcard entries can match).
+ * For ICMP and ICMPv6 the "port" is the message type. Class 0: no range
+ * covers this port.
  */
 #define POLC_PSLOT_TCP 0
 #define POLC_PSLOT_UDP 1
@@ -129,29 +134,36 @@ struct polc_port_classes {
 };
 
 /*
- * Policy: one entry per (policy, peer, protocol, port class) that a rule
- * allows or denies. Wildcards are separate entries, probed in turn:
- *   peer       identity | POLC_PEER_CIDR | class  | POLC_PEER_ANY
- *   proto      IP protocol number                 | 0: any protocol
- *   port_class class                              | 0: any port
- * (proto 0 implies port_class 0.) A packet matches up to 3 x 3 keys; a
- * deny among them wins over any allow, then the lowest rule id is
- * reported. The generated program probes only the combinations that
- * some rule of the policy set can produce.
+ * Policy: one entry per (policy, peer, protocol, port) that a rule allows
+ * or denies. Wildcards are separate entries, probed in turn:
+ *   peer       identity | POLC_PEER_CIDR | class | POLC_PEER_ANY
+ *   port       (proto, EXACT, port) | (proto, RANGE, class)
+ *              | (proto, ANY, 0) | (0, ANY, 0): any protocol
+ * A packet matches up to 3 x 4 keys; a deny among them wins over any
+ * allow, then the lowest rule id is reported. The generated program
+ * probes only the combinations that some rule of the policy set can
+ * produce.
  */
 #define POLC_PEER_CIDR 0x80000000u
 #define POLC_PEER_ANY 0xffffffffu
 
+#define POLC_PORT_ANY 0   /* every port of proto (or of every protocol with proto 0) */
+#define POLC_PORT_EXACT 1 /* port is the port number (ICMP: the type) */
+#define POLC_PORT_RANGE 2 /* port is a range class from polc_ports */
+
 struct polc_policy_key {
 	__u32 policy;
 	__u32 peer;
-	__u16 port_class;
+	__u16 port;
 	__u8 proto;
-	__u8 pad;
+	__u8 port_kind; /* POLC_PORT_* */
 };
 
 #define POLC_ACT_ALLOW 1
 #define POLC_ACT_DENY 2
+
+/* "No rule": a default verdict. Also out of range of polc_rule_stats. */
+#define POLC_RULE_NONE 0xffffffffu
 
 struct polc_policy_value {
 	__u32 rule;  /* rule id: index into the artifact's rule table */
@@ -171,7 +183,12 @@ struct polc_rule_stats {
  * (lower address first, then lower port), so both directions of a
  * connection find the same entry with one lookup. orig_dir says which
  * direction opened it: a packet in the other direction is a reply.
- * ICMP echo uses the identifier as the port of both ends.
+ * Addresses in network byte order (IPv4 in the first 4 bytes, the rest
+ * zero); ports in host byte order, 0 for protocols without ports. ICMP
+ * echo: the requester's end has the echo identifier as its port, the
+ * responder's end 0 (so a reply finds its request's entry and a request
+ * the other way round does not). Other ICMP messages have no entries.
+ * Times are bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE).
  */
 struct polc_ct_key {
 	__u32 ifindex;
@@ -225,8 +242,9 @@ struct polc_frag_key {
 
 struct polc_frag_value {
 	__u64 created_ns;
-	__u8 verdict; /* POLC_VERDICT_* */
-	__u8 pad[7];
+	__u8 verdict; /* POLC_VERDICT_ALLOW (drops are not kept) */
+	__u8 pad[3];
+	__u32 rule;   /* the first fragment's rule, for the counters */
 };
 
 #define POLC_FRAG_LIFETIME_NS (2ull * 1000000000ull)
@@ -242,6 +260,8 @@ struct polc_frag_value {
 #define POLC_REASON_MALFORMED 4   /* headers could not be parsed */
 #define POLC_REASON_NO_ENDPOINT 5 /* interface not in the endpoint map */
 #define POLC_REASON_NO_PROGRAM 6  /* no generation loaded */
+#define POLC_REASON_VLAN 7        /* 802.1Q/802.1ad frame: could carry IP past the policy */
+#define POLC_REASON_DEFAULT_ALLOW 8 /* allowed: no policy isolates the endpoint (rule none) */
 
 struct polc_event {
 	__u64 timestamp_ns;
@@ -250,11 +270,11 @@ struct polc_event {
 	__u32 rule;
 	__u32 src_identity;
 	__u32 dst_identity;
-	__u32 len; /* packet length */
+	__u32 len; /* packet length (skb->len) */
 	__u8 saddr[16];
 	__u8 daddr[16];
-	__u16 sport;
-	__u16 dport;
+	__u16 sport; /* host byte order; ICMP: the echo identifier or 0 */
+	__u16 dport; /* host byte order; ICMP: the message type */
 	__u8 proto;
 	__u8 family;
 	__u8 dir;
@@ -263,7 +283,13 @@ struct polc_event {
 	__u8 pad[7];
 };
 
-/* Per generation state, a global of the generation program (.bss). */
+/*
+ * Per generation state: the only global of the generation program, so
+ * its .data map (libbpf: bpf_object__find_map_by_name(obj, ".data"))
+ * holds exactly this struct. Set it before load with
+ * bpf_map__set_initial_value(); update it live with
+ * bpf_map_update_elem(fd, &(__u32){0}, &state, 0).
+ */
 #define POLC_GEN_F_EVENTS_DROP (1u << 0)  /* report drops */
 #define POLC_GEN_F_EVENTS_ALLOW (1u << 1) /* report newly allowed flows */
 
@@ -272,9 +298,9 @@ struct polc_gen_state {
 	__u32 flags;
 };
 
-/* Token bucket for events, per CPU. */
+/* Token bucket for events, per CPU. tokens counts in 1e-9 events. */
 struct polc_ev_budget {
-	__u64 last_ns;
+	__u64 last_ns; /* bpf_ktime_get_coarse_ns() */
 	__u64 tokens;
 };
 
@@ -308,6 +334,7 @@ _Static_assert(sizeof(struct polc_ct_key) == 44, "ct key layout");
 _Static_assert(sizeof(struct polc_ct_entry) == 24, "ct entry layout");
 _Static_assert(sizeof(struct polc_frag_key) == 44, "frag key layout");
 _Static_assert(sizeof(struct polc_frag_value) == 16, "frag value layout");
+_Static_assert(__builtin_offsetof(struct polc_frag_value, rule) == 12, "frag value layout");
 _Static_assert(sizeof(struct polc_event) == 80, "event layout");
 _Static_assert(sizeof(struct polc_gen_state) == 8, "gen state layout");
 
