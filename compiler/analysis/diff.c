@@ -13,6 +13,7 @@
 struct service {
 	uint8_t proto;
 	uint16_t port;
+	bool other; /* stands for every port no rule names */
 };
 
 typedef VEC(struct service) service_vec;
@@ -98,14 +99,15 @@ static int make_services(struct arena *arena, struct port_sets *ps, service_vec 
 		bool icmp = slot == S_ICMP || slot == S_ICMPV6;
 		uint32_t max = icmp ? 255 : 65535;
 		for (uint32_t x = icmp ? 0 : 1; x <= max; x++)
-			if (bit_get(ps->reps[slot], x) && vec_push(arena, out, ((struct service){slot_proto[slot], (uint16_t)x})))
+			if (bit_get(ps->reps[slot], x) &&
+			    vec_push(arena, out, ((struct service){slot_proto[slot], (uint16_t)x, false})))
 				return -ENOMEM;
 		/* One port no rule names: "every other port" (echo request first for ICMP). */
 		uint32_t other = icmp ? (slot == S_ICMP ? 8 : 128) : 1;
 		for (uint32_t tries = 0; tries <= max && bit_get(ps->covered[slot], other); tries++)
 			other = other == max ? (icmp ? 0 : 1) : other + 1;
 		if (!bit_get(ps->covered[slot], other) && !bit_get(ps->reps[slot], other) &&
-		    vec_push(arena, out, ((struct service){slot_proto[slot], (uint16_t)other})))
+		    vec_push(arena, out, ((struct service){slot_proto[slot], (uint16_t)other, true})))
 			return -ENOMEM;
 	}
 	return 0;
@@ -322,6 +324,7 @@ static int judge(struct differ *d, const struct flow_end *os, const struct flow_
 		c->new_dst = *nd;
 		c->proto = svc->proto;
 		c->port = svc->port;
+		c->other_ports = svc->other;
 		c->families = family == 4 ? 1 : 2;
 		flow_eval_numeric(d->old_fc, os, od, family, svc->proto, svc->port, true, &c->old);
 		flow_eval_numeric(d->new_fc, ns, nd, family, svc->proto, svc->port, true, &c->new);

@@ -30,6 +30,7 @@ struct diff_change {
 	struct flow_end old_src, old_dst, new_src, new_dst;
 	uint8_t proto;
 	uint16_t port;
+	bool other_ports;         /* port stands for every port of proto that no rule names */
 	unsigned families;        /* bit 0: IPv4, bit 1: IPv6 (the change is the same in both) */
 	struct flow_result old;   /* with details, in the old set */
 	struct flow_result new;

@@ -169,6 +169,7 @@ int flow_resolve(const struct flow_ctx *fc, const struct query_endpoint *ep, str
 			if (pod_has_addr(&prog->pods.items[i], ep->family, ep->addr) && add_pod(fc, &v, i))
 				return -ENOMEM;
 		if (v.len) {
+			v.items[0].family = ep->family;
 			v.items[0].label = arena_printf(fc->arena, "%s (%s)", v.items[0].label,
 							flow_addr_str(ep->family, ep->addr, buf, sizeof(buf)));
 			break;
@@ -217,6 +218,8 @@ static bool end_addr(const struct flow_end *e, uint8_t family, uint8_t addr[16])
 		memcpy(addr, e->addr, 16);
 		return true;
 	}
+	if (e->family && e->family != family)
+		return false;
 	for (size_t a = 0; a < e->pod->n_addrs; a++) {
 		if (e->pod->addrs[a].family == family) {
 			memcpy(addr, e->pod->addrs[a].addr, 16);

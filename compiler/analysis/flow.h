@@ -38,7 +38,7 @@ struct flow_ctx {
 struct flow_end {
 	const struct ir_pod *pod; /* NULL: an address */
 	size_t pod_index;
-	uint8_t family;           /* address: 4 or 6 */
+	uint8_t family;           /* address: 4 or 6; a pod named by an address: that family only */
 	uint8_t addr[16];
 	const char *label;        /* "x/a", "198.51.100.7", "world (192.0.2.1)" */
 };

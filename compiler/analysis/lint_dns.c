@@ -106,6 +106,8 @@ static void check_policy(struct lint *l, const struct ir_policy *p)
 		without++;
 	}
 	const char *who;
+	if (l->have_pods && !selected)
+		return; /* it selects no pod: selects-no-pods says so, and nothing breaks */
 	if (selected) {
 		if (!without)
 			return;

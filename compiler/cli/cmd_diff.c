@@ -90,6 +90,45 @@ static const char *verdict_of(const struct flow_result *r)
 	return audit ? "allow (audit)" : r->allow ? "allow" : "deny";
 }
 
+/*
+ * Changes that differ only in the service, for the same reasons, read as
+ * one: "tcp/80, tcp/443, udp/other". Changes come sorted by ends, then
+ * service, so a group is a run of neighbours.
+ */
+struct group {
+	const struct diff_change *first;
+	const char *services;
+	const char *before, *after; /* why, in each set */
+};
+
+static const char *change_service(struct arena *a, const struct diff_change *c)
+{
+	if (c->other_ports)
+		return arena_printf(a, "%s/other", query_proto_name(c->proto));
+	return service_text(a, c->proto, c->port);
+}
+
+static size_t group_changes(const struct flow_ctx *ofc, const struct flow_ctx *nfc, const struct diff_result *d,
+			    struct group *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_changes; i++) {
+		const struct diff_change *c = &d->changes[i];
+		const char *before = why(ofc, &c->old, &c->old_src, &c->old_dst);
+		const char *after = why(nfc, &c->new, &c->new_src, &c->new_dst);
+		struct group *g = n ? &out[n - 1] : NULL;
+		if (g && strcmp(g->first->new_src.label, c->new_src.label) == 0 &&
+		    strcmp(g->first->new_dst.label, c->new_dst.label) == 0 && g->first->families == c->families &&
+		    g->first->old.allow == c->old.allow && g->first->new.allow == c->new.allow &&
+		    strcmp(g->before, before) == 0 && strcmp(g->after, after) == 0) {
+			g->services = arena_printf(nfc->arena, "%s, %s", g->services, change_service(nfc->arena, c));
+			continue;
+		}
+		out[n++] = (struct group){c, change_service(nfc->arena, c), before, after};
+	}
+	return n;
+}
+
 static void md_escape(struct strbuf *sb, const char *s)
 {
 	for (; *s; s++) {
@@ -123,6 +162,7 @@ static void render(struct strbuf *sb, enum diff_format fmt, const struct flow_ct
 			strbuf_json_string(sb, c->new_dst.label);
 			strbuf_puts(sb, ",\"service\":");
 			strbuf_json_string(sb, service_text(a, c->proto, c->port));
+			strbuf_printf(sb, ",\"other_ports\":%s", c->other_ports ? "true" : "false");
 			strbuf_printf(sb, ",\"families\":[%s],\"old\":\"%s\",\"new\":\"%s\",\"old_reason\":",
 				      c->families == 3 ? "4,6" : c->families == 2 ? "6" : "4", verdict_of(&c->old),
 				      verdict_of(&c->new));
@@ -134,6 +174,8 @@ static void render(struct strbuf *sb, enum diff_format fmt, const struct flow_ct
 		strbuf_puts(sb, d->n_changes ? "\n]}\n" : "]}\n");
 		return;
 	}
+	struct group *groups = arena_calloc(a, d->n_changes + 1, sizeof(*groups));
+	size_t n_groups = groups ? group_changes(ofc, nfc, d, groups) : 0;
 	if (fmt == DIFF_MARKDOWN) {
 		size_t opened = 0, closed = 0;
 		for (size_t i = 0; i < d->n_changes; i++) {
@@ -145,17 +187,17 @@ static void render(struct strbuf *sb, enum diff_format fmt, const struct flow_ct
 		} else {
 			strbuf_printf(sb, "### polc diff: %zu flow%s change%s verdict (%zu newly allowed, %zu newly denied)\n\n",
 				      d->n_changes, d->n_changes == 1 ? "" : "s", d->n_changes == 1 ? "s" : "", opened, closed);
-			strbuf_puts(sb, "| From | To | Service | Before | After | Why (after) |\n"
+			strbuf_puts(sb, "| From | To | Services | Before | After | Why (after) |\n"
 					"| --- | --- | --- | --- | --- | --- |\n");
-			for (size_t i = 0; i < d->n_changes; i++) {
-				const struct diff_change *c = &d->changes[i];
+			for (size_t i = 0; i < n_groups; i++) {
+				const struct group *g = &groups[i];
 				strbuf_puts(sb, "| ");
-				md_escape(sb, c->new_src.label);
+				md_escape(sb, g->first->new_src.label);
 				strbuf_puts(sb, " | ");
-				md_escape(sb, c->new_dst.label);
-				strbuf_printf(sb, " | %s (%s) | %s | **%s** | ", service_text(a, c->proto, c->port),
-					      families_text(c->families), verdict_of(&c->old), verdict_of(&c->new));
-				md_escape(sb, why(nfc, &c->new, &c->new_src, &c->new_dst));
+				md_escape(sb, g->first->new_dst.label);
+				strbuf_printf(sb, " | %s (%s) | %s | **%s** | ", g->services, families_text(g->first->families),
+					      verdict_of(&g->first->old), verdict_of(&g->first->new));
+				md_escape(sb, g->after);
 				strbuf_puts(sb, " |\n");
 			}
 			strbuf_putc(sb, '\n');
@@ -166,7 +208,7 @@ static void render(struct strbuf *sb, enum diff_format fmt, const struct flow_ct
 			strbuf_printf(sb, "; %zu pods only in the old inventory and %zu only in the new one were not "
 					  "compared",
 				      d->only_old, d->only_new);
-		strbuf_puts(sb, ".</sub>\n");
+		strbuf_puts(sb, ". \"other\": every port no rule names.</sub>\n");
 		return;
 	}
 	strbuf_printf(sb, "polc diff %s %s: %zu flow%s change%s verdict (%s)\n", old_name, new_name, d->n_changes,
@@ -174,13 +216,13 @@ static void render(struct strbuf *sb, enum diff_format fmt, const struct flow_ct
 	if (d->only_old || d->only_new)
 		strbuf_printf(sb, "  (%zu pods only in the old inventory and %zu only in the new one were not compared)\n",
 			      d->only_old, d->only_new);
-	for (size_t i = 0; i < d->n_changes; i++) {
-		const struct diff_change *c = &d->changes[i];
-		strbuf_printf(sb, "\n%s -> %s %s (%s): %s -> %s\n", c->new_src.label, c->new_dst.label,
-			      service_text(a, c->proto, c->port), families_text(c->families), verdict_of(&c->old),
-			      verdict_of(&c->new));
-		strbuf_printf(sb, "  before: %s\n", why(ofc, &c->old, &c->old_src, &c->old_dst));
-		strbuf_printf(sb, "  after:  %s\n", why(nfc, &c->new, &c->new_src, &c->new_dst));
+	for (size_t i = 0; i < n_groups; i++) {
+		const struct group *g = &groups[i];
+		strbuf_printf(sb, "\n%s -> %s %s (%s): %s -> %s\n", g->first->new_src.label, g->first->new_dst.label,
+			      g->services, families_text(g->first->families), verdict_of(&g->first->old),
+			      verdict_of(&g->first->new));
+		strbuf_printf(sb, "  before: %s\n", g->before);
+		strbuf_printf(sb, "  after:  %s\n", g->after);
 	}
 }
 

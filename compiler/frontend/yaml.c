@@ -805,7 +805,11 @@ static int read_input(void *data, unsigned char *buffer, size_t size, size_t *si
 
 static int report_token_too_long(struct builder *b)
 {
-	struct src_loc loc = loc_at_byte(b->src, b->file, b->fed_at_event);
+	/* From the end of the last event to the start of the token: past blanks and indicators. */
+	size_t at = b->fed_at_event;
+	while (at < b->src->len && strchr(" \t\r\n:-,[{?", b->src->data[at]))
+		at++;
+	struct src_loc loc = loc_at_byte(b->src, b->file, at);
 	loc.len = 1;
 	return builder_error(b, loc, builder_path(b, b->stack.len, false), "yaml-scalar-size",
 			     "Kubernetes caps all annotations of an object at 256 KiB; split or shorten the value",
