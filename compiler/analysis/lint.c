@@ -36,6 +36,17 @@ void lint_warn(struct lint *l, struct src_loc loc, const char *path, const char 
 		l->err = -ENOMEM;
 }
 
+bool lint_reported(const struct lint *l, struct src_loc loc, const char *code)
+{
+	for (size_t i = 0; i < l->diags->diags.len; i++) {
+		const struct diag *d = &l->diags->diags.items[i];
+		if (d->loc.file == loc.file && d->loc.line == loc.line && d->loc.col == loc.col &&
+		    strcmp(d->code, code) == 0)
+			return true;
+	}
+	return false;
+}
+
 const char *lint_fmt(struct lint *l, const char *fmt, ...)
 {
 	va_list ap;

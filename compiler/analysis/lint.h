@@ -7,19 +7,19 @@
  * the checks work on the policy IR, so they apply to every policy kind
  * the front ends lower (NetworkPolicy, CiliumNetworkPolicy, CCNP).
  *
- *   code                     family (file)          what
- *   selects-no-pods          lint_select.c   a policy selects no pod of the inventory
- *   peer-selects-no-pods     lint_select.c   a from/to selector matches no pod of the inventory
- *   named-port-undeclared    lint_select.c   no pod the rule applies to declares the named port
- *   duplicate-rule           lint_redundant.c  a rule repeats another (also YAML aliases)
- *   redundant-rule           lint_redundant.c  another rule already allows (denies) all of it
- *   allow-all-rule           lint_redundant.c  an empty rule allows everything; the others are moot
- *   deny-overrides-allow     lint_redundant.c  a deny covers an allow: the allow has no effect
- *   cidr-overlap             lint_cidr.c     a CIDR peer inside another one that already allows it
- *   except-reallowed         lint_cidr.c     an except that another rule allows again
- *   egress-no-dns            lint_dns.c      egress default deny and no rule allows DNS
- *   inert-rules              lint_inert.c    rules that policyTypes makes inert
- *   port-zero-all-ports      lint_inert.c    Cilium port "0": every port of the protocol
+ *   code                   file              what
+ *   selects-no-pods        lint_select.c     a policy selects no pod of the inventory
+ *   peer-selects-no-pods   lint_select.c     a from/to selector matches no pod of the inventory
+ *   named-port-undeclared  lint_select.c     no pod the rule applies to declares the named port
+ *   duplicate-rule         lint_redundant.c  a rule repeats another (also through YAML aliases)
+ *   redundant-rule         lint_redundant.c  another rule already allows (denies) all of it
+ *   allow-all-rule         lint_redundant.c  an empty rule allows everything; the others are moot
+ *   deny-overrides-allow   lint_redundant.c  a deny covers an allow: the allow has no effect
+ *   cidr-overlap           lint_cidr.c       a CIDR inside another one that already allows it
+ *   except-reallowed       lint_cidr.c       an except that another rule allows again
+ *   egress-no-dns          lint_dns.c        egress default deny and no rule allows DNS
+ *   inert-rules            lint_inert.c      rules that policyTypes makes inert
+ *   port-zero              lint_inert.c      Cilium port "0": every port of the protocol
  *
  * Checks against the inventory (the first three, and egress-no-dns per
  * pod) run only when the input holds at least one Pod.

@@ -7,10 +7,13 @@
  *                        reverse): the API server keeps the rules, nothing
  *                        enforces them. The front end records them
  *                        (frontend.inert), since they are never lowered.
- *   port-zero-all-ports  a Cilium port "0": Cilium reads it as every port
+ *   port-zero            a Cilium port "0": Cilium reads it as every port
  *                        of the protocol, usually a placeholder or typo.
  *                        The IR has only "every port" for it, so the
- *                        spelling is read back from the YAML.
+ *                        spelling is read back from the YAML. The Cilium
+ *                        front end says the same while it decodes the
+ *                        port (same code); this check stays silent then,
+ *                        and covers any front end that does not.
  */
 #include <string.h>
 
@@ -58,12 +61,13 @@ static void check_port_zero(struct lint *l)
 			const struct ynode *node = lint_yaml_node(l, p->loc, path, NULL);
 			if (!is_zero(node))
 				continue;
-			if (strmap_add(&seen, path, strlen(path), (void *)path, NULL) != 1)
+			if (strmap_add(&seen, path, strlen(path), (void *)path, NULL) != 1 ||
+			    lint_reported(l, node->loc, "port-zero"))
 				continue;
 			const char *proto = ir_proto_name(p->proto);
-			lint_warn(l, node->loc, path, "port-zero-all-ports",
+			lint_warn(l, node->loc, path, "port-zero",
 				  "write the port you mean; if every port is meant, leave the ports list out of toPorts",
-				  "port 0 means all %s ports", proto);
+				  "port 0 means every %s port", proto);
 		}
 	}
 }

@@ -39,6 +39,8 @@ void lint_check_dns(struct lint *l);
 
 void lint_warn(struct lint *l, struct src_loc loc, const char *path, const char *code, const char *hint,
 	       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* A diagnostic with this code is already recorded at loc (a front end said it first). */
+bool lint_reported(const struct lint *l, struct src_loc loc, const char *code);
 /* arena_printf that records an allocation failure; never NULL (returns ""). */
 const char *lint_fmt(struct lint *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

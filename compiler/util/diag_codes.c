@@ -22,7 +22,7 @@ static const struct diag_code_info codes[] = {
 	{"except-reallowed", DIAG_WARNING, "except of a CIDR that another rule allows again"},
 	{"egress-no-dns", DIAG_WARNING, "egress default-deny and no rule allows DNS (UDP port 53)"},
 	{"inert-rules", DIAG_WARNING, "rules of a direction that policyTypes leaves out: no effect"},
-	{"port-zero-all-ports", DIAG_WARNING, "Cilium port \"0\" means every port of the protocol"},
+	{"port-zero", DIAG_WARNING, "Cilium port \"0\" means every port of the protocol"},
 	/* input: YAML */
 	{"yaml-syntax", DIAG_ERROR, "the input is not valid YAML"},
 	{"yaml-depth", DIAG_ERROR, "collections nested deeper than the limit"},
