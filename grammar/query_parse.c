@@ -7,6 +7,7 @@
  * the canonical text of endpoints and services.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -310,6 +311,59 @@ const char *query_proto_name(uint8_t proto)
 	return "?";
 }
 
+/* The scanner's words: a name spelled like one must be quoted to stay a name. */
+static const char *const keywords[] = {"pod", "ns", "in", "notin", "world", "world6", "allow", "deny",
+				       "tcp", "udp", "sctp", "icmp", "icmpv6", NULL};
+
+static bool plain_name(const char *s, size_t n)
+{
+	if (n == 0 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	bool dots_digits = true; /* 1.2.3.4 would scan as an address */
+	size_t dots = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!isalnum(c) && c != '-' && c != '_' && c != '.')
+			return false;
+		dots += c == '.';
+		if (!isdigit(c) && c != '.')
+			dots_digits = false;
+	}
+	if (dots_digits && dots == 3)
+		return false;
+	for (size_t k = 0; keywords[k]; k++)
+		if (strlen(keywords[k]) == n && memcmp(keywords[k], s, n) == 0)
+			return false;
+	return true;
+}
+
+/* A name as the scanner reads it back: bare when it can be, else in quotes. */
+static void put_name(struct strbuf *sb, const char *s)
+{
+	if (plain_name(s, strlen(s))) {
+		strbuf_puts(sb, s);
+		return;
+	}
+	strbuf_putc(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			strbuf_putc(sb, '\\');
+		strbuf_putc(sb, *s);
+	}
+	strbuf_putc(sb, '"');
+}
+
+/* prefix/name keys: each part bare when it can be. */
+static void put_key(struct strbuf *sb, const char *key)
+{
+	const char *slash = strchr(key, '/');
+	if (slash && slash != key && plain_name(key, (size_t)(slash - key)) && plain_name(slash + 1, strlen(slash + 1))) {
+		strbuf_puts(sb, key);
+		return;
+	}
+	put_name(sb, key);
+}
+
 static void selector_str(struct strbuf *sb, const struct query_selector *sel)
 {
 	if (!sel->n_reqs) {
@@ -322,20 +376,25 @@ static void selector_str(struct strbuf *sb, const struct query_selector *sel)
 		switch (r->op) {
 		case IR_SEL_IN:
 		case IR_SEL_NOT_IN:
+			put_key(sb, r->key);
 			if (r->n_values == 1) {
-				strbuf_printf(sb, "%s%s%s", r->key, r->op == IR_SEL_IN ? "=" : "!=", r->values[0]);
+				strbuf_puts(sb, r->op == IR_SEL_IN ? "=" : "!=");
+				put_name(sb, r->values[0]);
 				break;
 			}
-			strbuf_printf(sb, "%s %s (", r->key, r->op == IR_SEL_IN ? "in" : "notin");
-			for (size_t v = 0; v < r->n_values; v++)
-				strbuf_printf(sb, "%s%s", v ? "," : "", r->values[v]);
+			strbuf_puts(sb, r->op == IR_SEL_IN ? " in (" : " notin (");
+			for (size_t v = 0; v < r->n_values; v++) {
+				strbuf_puts(sb, v ? "," : "");
+				put_name(sb, r->values[v]);
+			}
 			strbuf_putc(sb, ')');
 			break;
 		case IR_SEL_EXISTS:
-			strbuf_puts(sb, r->key);
+			put_key(sb, r->key);
 			break;
 		case IR_SEL_NOT_EXISTS:
-			strbuf_printf(sb, "!%s", r->key);
+			strbuf_putc(sb, '!');
+			put_key(sb, r->key);
 			break;
 		}
 	}
@@ -354,10 +413,13 @@ const char *query_endpoint_str(struct arena *arena, const struct query_endpoint 
 	char buf[64];
 	switch (ep->kind) {
 	case QUERY_EP_POD:
-		strbuf_printf(&sb, "%s/%s", ep->ns, ep->name);
+		put_name(&sb, ep->ns);
+		strbuf_putc(&sb, '/');
+		put_name(&sb, ep->name);
 		break;
 	case QUERY_EP_NAMESPACE:
-		strbuf_printf(&sb, "%s/*", ep->ns);
+		put_name(&sb, ep->ns);
+		strbuf_puts(&sb, "/*");
 		break;
 	case QUERY_EP_PODS:
 		strbuf_puts(&sb, "pod ");
@@ -390,7 +452,7 @@ const char *query_service_str(struct arena *arena, const struct query_service *s
 		? query_icmp_type_name(s->proto == IR_PROTO_ICMP ? 4 : 6, (uint8_t)s->port)
 		: NULL;
 	if (s->port_name)
-		strbuf_puts(&sb, s->port_name);
+		put_name(&sb, s->port_name);
 	else if (icmp)
 		strbuf_puts(&sb, icmp);
 	else
