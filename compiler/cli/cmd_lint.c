@@ -31,10 +31,19 @@ static void usage(FILE *out)
 		"  --inventory FILE    Namespaces and Pods to check selections against\n"
 		"                      (repeatable; a file or a directory)\n"
 		"  --no-color          plain text\n"
+		"  --list-codes        print every diagnostic code with what it means, and exit\n"
 		"\n"
 		"Exit status: 0 clean, 1 findings at or above the fail level, 2 usage or I/O error.\n");
 }
 
+
+static void list_codes(void)
+{
+	size_t n;
+	const struct diag_code_info *codes = diag_code_list(&n);
+	for (size_t i = 0; i < n; i++)
+		printf("%-26s %-8s %s\n", codes[i].code, diag_severity_name(codes[i].severity), codes[i].summary);
+}
 
 int cmd_lint(int argc, char **argv)
 {
@@ -43,6 +52,7 @@ int cmd_lint(int argc, char **argv)
 		{"fail-level", required_argument, NULL, 'L'},
 		{"inventory", required_argument, NULL, 'I'},
 		{"no-color", no_argument, NULL, 'N'},
+		{"list-codes", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -86,6 +96,10 @@ int cmd_lint(int argc, char **argv)
 		case 'N':
 			opts.color = false;
 			break;
+		case 'C':
+			list_codes();
+			status = 0;
+			goto out;
 		case 'h':
 			usage(stdout);
 			status = 0;
