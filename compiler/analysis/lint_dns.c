@@ -10,6 +10,7 @@
  * rules of the policy itself and of policies whose subject provably
  * covers it are considered.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "cover.h"
@@ -52,14 +53,18 @@ static bool policy_allows_dns(const struct lint *l, const struct ir_policy *p)
 	return false;
 }
 
-static bool pod_has_dns(const struct lint *l, size_t pod)
+/* Per pod, computed once: 0 unknown, 1 reaches DNS, 2 does not. */
+static bool pod_has_dns(const struct lint *l, uint8_t *memo, size_t pod)
 {
-	for (size_t q = 0; q < l->prog->policies.len; q++) {
-		const struct ir_policy *pol = l->prog->policies.items[q];
-		if (lint_selects_pod(l, pol, pod) && policy_allows_dns(l, pol))
-			return true;
+	if (!memo[pod]) {
+		memo[pod] = 2;
+		for (size_t q = 0; q < l->prog->policies.len && memo[pod] == 2; q++) {
+			const struct ir_policy *pol = l->prog->policies.items[q];
+			if (lint_selects_pod(l, pol, pod) && policy_allows_dns(l, pol))
+				memo[pod] = 1;
+		}
 	}
-	return false;
+	return memo[pod] == 1;
 }
 
 /* Where to point: the Egress of policyTypes, else the egress section, else the policy. */
@@ -89,7 +94,7 @@ static void position(struct lint *l, const struct ir_policy *p, struct src_loc *
 	*path = p->subject.path;
 }
 
-static void check_policy(struct lint *l, const struct ir_policy *p)
+static void check_policy(struct lint *l, const struct ir_policy *p, uint8_t *memo)
 {
 	size_t selected = 0, without = 0;
 	const char *names = "";
@@ -97,7 +102,7 @@ static void check_policy(struct lint *l, const struct ir_policy *p)
 		if (!lint_selects_pod(l, p, i))
 			continue;
 		selected++;
-		if (pod_has_dns(l, i))
+		if (pod_has_dns(l, memo, i))
 			continue;
 		if (without < MAX_NAMED)
 			names = lint_fmt(l, "%s%s%s", names, without ? ", " : "", lint_pod_name(l, i));
@@ -133,9 +138,14 @@ static void check_policy(struct lint *l, const struct ir_policy *p)
 
 void lint_check_dns(struct lint *l)
 {
+	uint8_t *memo = arena_calloc(l->arena, l->prog->pods.len + 1, 1);
+	if (!memo) {
+		l->err = -ENOMEM;
+		return;
+	}
 	for (size_t p = 0; p < l->prog->policies.len; p++) {
 		const struct ir_policy *pol = l->prog->policies.items[p];
 		if (pol->enforce[IR_EGRESS])
-			check_policy(l, pol);
+			check_policy(l, pol, memo);
 	}
 }

@@ -21,6 +21,7 @@
  * is found to cancel a NetworkPolicy allow. Coverage is cover.h's:
  * proven for every inventory, never a guess.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "cover.h"
@@ -163,14 +164,33 @@ void lint_check_redundant(struct lint *l)
 		return;
 	}
 	check_allow_all(&rd);
+	/* The policies that may cover each one, found once (same namespace, or cluster-wide). */
+	size_t n = l->prog->policies.len;
+	const struct ir_policy ***outers = arena_calloc(l->arena, n + 1, sizeof(*outers));
+	size_t *n_outers = arena_calloc(l->arena, n + 1, sizeof(*n_outers));
+	if (!outers || !n_outers) {
+		l->err = -ENOMEM;
+		return;
+	}
+	for (size_t p = 0; p < n; p++) {
+		const struct ir_policy *inner = l->prog->policies.items[p];
+		VEC(const struct ir_policy *) v = {0};
+		for (size_t q = 0; q < n; q++) {
+			const struct ir_policy *outer = l->prog->policies.items[q];
+			if (may_cover(outer, inner) && vec_push(l->arena, &v, outer)) {
+				l->err = -ENOMEM;
+				return;
+			}
+		}
+		outers[p] = v.items;
+		n_outers[p] = v.len;
+	}
 	/* Denies first: a dead allow is worth more than "redundant" (which it also is). */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t p = 0; p < l->prog->policies.len && !rd.stopped; p++) {
+		for (size_t p = 0; p < n && !rd.stopped; p++) {
 			const struct ir_policy *inner = l->prog->policies.items[p];
-			for (size_t q = 0; q < l->prog->policies.len && !rd.stopped; q++) {
-				const struct ir_policy *outer = l->prog->policies.items[q];
-				if (!may_cover(outer, inner))
-					continue;
+			for (size_t q = 0; q < n_outers[p] && !rd.stopped; q++) {
+				const struct ir_policy *outer = outers[p][q];
 				if (pass == 0) {
 					/* Only deny rules of outer against allow rules of inner. */
 					for (size_t i = 0; i < inner->rules.len; i++) {
