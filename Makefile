@@ -292,7 +292,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 
 # A short run of every fuzz target from its seed corpus (tests/fuzz/corpus/),
 # part of make test: FUZZ_SMOKE_SECONDS each, new inputs kept out of the tree.
-FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_SMOKE_SECONDS ?= 7
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)tests/fuzz/smoke.sh $(BUILD) $(FUZZ_SMOKE_SECONDS)
 

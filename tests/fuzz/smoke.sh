@@ -33,9 +33,10 @@ for bin in "$build"/fuzz/fuzz_*; do
 	name=$(basename "$bin")
 	name=${name#fuzz_}
 	seeds=("$here/corpus/$name")
-	[[ "$name" == frontend ]] && seeds+=("${extra_frontend[@]}")
+	[[ "$name" == frontend || "$name" == lint ]] && seeds+=("${extra_frontend[@]}")
 	dict=()
 	[[ -f "$here/$name.dict" ]] && dict=(-dict="$here/$name.dict")
+	[[ "$name" == lint ]] && dict=(-dict="$here/frontend.dict")
 	mkdir -p "$scratch/$name"
 	log="$scratch/$name.log"
 	"$bin" "${dict[@]}" -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
