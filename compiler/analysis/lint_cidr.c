@@ -52,20 +52,22 @@ static const char *peer_ref(struct lint *l, const struct ir_rule *r, const struc
 static void report_overlap(struct lint *l, const struct ir_rule *a, const struct ir_peer *p, const struct ir_rule *b,
 			   const struct ir_peer *q)
 {
-	bool equal = cover_peer(p, q);
 	const char *verb = a->action == IR_ALLOW ? "allows" : "denies";
-	const char *how = a == b ? "this rule" : lint_fmt(l, "%s, which", peer_ref(l, b, q, a));
-	if (equal)
-		lint_warn(l, p->loc, p->path, "cidr-overlap", "delete one of the two",
-			  "%s repeats %s in %s", cidr_text(l, &p->cidr), cidr_text(l, &q->cidr),
-			  a == b ? "this rule" : peer_ref(l, b, q, a));
+	const char *inner = cidr_text(l, &p->cidr), *outer = cidr_text(l, &q->cidr);
+	const char *ref = peer_ref(l, b, q, a);
+	if (cover_peer(p, q)) {
+		lint_warn(l, p->loc, p->path, "cidr-overlap", "delete one of the two", "%s repeats %s (%s)%s", inner,
+			  outer, ref, a == b ? " in this rule" : "");
+		return;
+	}
+	const char *hint = "delete the inner prefix, or put it in the outer one's except if it was meant to be "
+			   "treated differently";
+	if (a == b)
+		lint_warn(l, p->loc, p->path, "cidr-overlap", hint, "%s is inside %s (%s), which this rule already %s",
+			  inner, outer, ref, verb);
 	else
-		lint_warn(l, p->loc, p->path, "cidr-overlap",
-			  "delete the inner prefix, or put it in the outer one's except if it was meant to be "
-			  "treated differently",
-			  "%s is inside %s (%s); %s already %s it%s", cidr_text(l, &p->cidr), cidr_text(l, &q->cidr),
-			  a == b ? q->path ? q->path : "same rule" : peer_ref(l, b, q, a), a == b ? "this rule" : how,
-			  verb, a == b ? "" : " on these ports");
+		lint_warn(l, p->loc, p->path, "cidr-overlap", hint, "%s is inside %s, which %s already %s on these ports",
+			  inner, outer, ref, verb);
 }
 
 static void check_overlap(struct lint *l)
