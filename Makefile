@@ -322,8 +322,10 @@ test-verdict-combos: all
 test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
 
+# The same cases again, every NetworkPolicy re-expressed as a CiliumNetworkPolicy.
 test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
+	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD) --as-cilium
 
 # Everything, with the normal build.
 check: test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance

@@ -35,12 +35,21 @@ static const char *pick(const char *const *v, size_t n)
 static const char *const apps[] = {"web", "db", "api"};
 static const char *const nss[] = {"ns0", "ns1", "ns2"};
 
+static const char *const reserved_keys[] = {"reserved:host", "reserved:remote-node", "reserved:unmanaged",
+					    "reserved:world-ipv4"};
+
 static void random_selector(struct ir_program *prog, struct ir_selector *sel)
 {
 	sel->reqs = arena_calloc(prog->arena, 3, sizeof(*sel->reqs));
 	size_t n = rnd(3);
 	for (size_t i = 0; i < n; i++) {
 		struct ir_requirement *r = &sel->reqs[sel->n_reqs++];
+		if (rnd(8) == 0) {
+			/* Reserved identities are selectable too (Cilium: fromEndpoints: [{reserved:host: ""}]). */
+			r->key = pick(reserved_keys, 4);
+			r->op = rnd(2) ? IR_SEL_EXISTS : IR_SEL_NOT_EXISTS;
+			continue;
+		}
 		bool ns = rnd(3) == 0;
 		r->key = ns ? "k8s:io.kubernetes.pod.namespace" : (rnd(2) ? "k8s:app" : "any:tier");
 		r->op = (enum ir_sel_op)rnd(4);
@@ -66,10 +75,41 @@ static struct ir_cidr random_prefix(struct ir_cidr within, unsigned min_len)
 	return c;
 }
 
+/*
+ * Nodes: the local one is the host, the other a remote node; their pod
+ * CIDRs make the addresses no known pod has cluster (unmanaged), not
+ * world. Node addresses are 198.18.0.200+ and fd00::c8+.
+ */
+static void random_nodes(struct ir_program *prog)
+{
+	size_t n = rnd(3);
+	for (size_t i = 0; i < n; i++) {
+		struct ir_node *node = vec_add(prog->arena, &prog->nodes);
+		node->name = i ? "n1" : "n0";
+		node->local = i == 0;
+		node->addrs[node->n_addrs++] = tb_cidr(i ? "198.18.0.201" : "198.18.0.200");
+		node->addrs[node->n_addrs++] = tb_cidr(i ? "fd00::c9" : "fd00::c8");
+		static const char *const v4[] = {"198.18.0.0/27", "198.18.0.64/28", "198.18.0.48/29"};
+		node->pod_cidrs[node->n_pod_cidrs++] = tb_cidr(i ? "198.18.0.32/28" : pick(v4, 3));
+		if (rnd(2))
+			node->pod_cidrs[node->n_pod_cidrs++] = tb_cidr(i ? "fd00::80/121" : "fd00::/122");
+	}
+}
+
+static uint32_t random_entities(void)
+{
+	uint32_t mask = 0;
+	do {
+		mask |= 1u << rnd(13);
+	} while (rnd(3) == 0);
+	return mask;
+}
+
 static void random_program(struct ir_program *prog)
 {
 	for (size_t i = 0; i < 3; i++)
 		tb_namespace(prog, nss[i])->labels.items[0].value = nss[i];
+	random_nodes(prog);
 	size_t n_pods = 2 + rnd(RANDOM_MAX_PODS - 1);
 	for (size_t i = 0; i < n_pods; i++) {
 		char *name = arena_printf(prog->arena, "p%zu", i);
@@ -122,7 +162,8 @@ static void random_program(struct ir_program *prog)
 					for (size_t e = 0; e < n_ex && peer->cidr.prefixlen < max; e++)
 						peer->except[peer->n_except++] = random_prefix(peer->cidr, peer->cidr.prefixlen + 1);
 				} else {
-					tb_peer_entities(prog, rule, rnd(2) ? IR_ENTITY_WORLD : IR_ENTITY_CLUSTER);
+					tb_peer_entities(prog, rule, rnd(2) ? random_entities()
+									    : rnd(2) ? IR_ENTITY_WORLD : IR_ENTITY_CLUSTER);
 				}
 			}
 			size_t n_ports = rnd(3);
@@ -151,8 +192,13 @@ static void random_program(struct ir_program *prog)
 static void random_packet(struct ir_program *prog, struct sim_packet *pkt)
 {
 	memset(pkt, 0, sizeof(*pkt));
-	uint32_t kind = rnd(4);
-	if (kind == 0 && prog->pods.len) {
+	uint32_t kind = rnd(5);
+	if (kind == 4 && prog->nodes.len) {
+		const struct ir_node *node = &prog->nodes.items[rnd((uint32_t)prog->nodes.len)];
+		const struct ir_cidr *a = &node->addrs[rnd((uint32_t)node->n_addrs)];
+		pkt->family = a->family;
+		memcpy(pkt->peer, a->addr, 16);
+	} else if (kind == 0 && prog->pods.len) {
 		const struct ir_pod *pod = &prog->pods.items[rnd((uint32_t)prog->pods.len)];
 		const struct ir_cidr *a = &pod->addrs[rnd((uint32_t)pod->n_addrs)];
 		pkt->family = a->family;
