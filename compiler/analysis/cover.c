@@ -36,10 +36,36 @@ static bool values_disjoint(const char *const *a, size_t na, const char *const *
 	return true;
 }
 
+/* A key's label name: after the source ("k8s:app" -> "app"; "app" has source any). */
+static const char *key_name(const char *key, bool *any_source)
+{
+	const char *colon = strchr(key, ':');
+	*any_source = !colon || (colon - key == 3 && strncmp(key, IR_LABEL_SOURCE_ANY, 3) == 0);
+	return colon ? colon + 1 : key;
+}
+
+/*
+ * Do the keys of s and r name the same label for this pair of operators?
+ * The same key always does. A requirement on "any:app" is also met by a
+ * label app of any one source, so a positive requirement on "k8s:app"
+ * implies a positive one on "any:app" (a Cilium selector written without
+ * source against NetworkPolicy's k8s: keys). Negative ones do not carry
+ * over: another source could hold the label.
+ */
+static bool same_label(const struct ir_requirement *s, const struct ir_requirement *r)
+{
+	if (strcmp(s->key, r->key) == 0)
+		return true;
+	bool s_any, r_any;
+	const char *sn = key_name(s->key, &s_any), *rn = key_name(r->key, &r_any);
+	bool positive = (r->op == IR_SEL_IN || r->op == IR_SEL_EXISTS) && (s->op == IR_SEL_IN || s->op == IR_SEL_EXISTS);
+	return r_any && !s_any && positive && strcmp(sn, rn) == 0;
+}
+
 /* Does requirement s (of the inner selector) imply requirement r (of the outer one)? */
 static bool implies(const struct ir_requirement *s, const struct ir_requirement *r)
 {
-	if (strcmp(s->key, r->key) != 0)
+	if (!same_label(s, r))
 		return false;
 	switch (r->op) {
 	case IR_SEL_IN:

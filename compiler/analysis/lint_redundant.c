@@ -14,7 +14,9 @@
  *                         (peers, ports and the pods it applies to).
  *   deny-overrides-allow  a deny covers an allow: deny takes precedence, the
  *                         allow has no effect. Reported on the deny, at its
- *                         section (ingressDeny:, egressDeny:).
+ *                         section (ingressDeny:, egressDeny:). A deny that
+ *                         covers only some peers of an allow is reported at
+ *                         each of those peers.
  *
  * Rules of different policies are compared when the outer policy's
  * subject provably covers the inner one's, so a CiliumNetworkPolicy deny
@@ -87,6 +89,30 @@ static bool same_loc(struct src_loc a, struct src_loc b)
 	return a.file == b.file && a.line == b.line && a.col == b.col;
 }
 
+/*
+ * A deny that covers some peers of an allow (on all of its ports) but not
+ * the whole rule: those peers allow nothing. Reported at each such peer,
+ * once (peers of one rule are a union: the others still count).
+ */
+static void dead_peers(struct redundant *rd, const struct ir_rule *allow, const struct ir_rule *deny)
+{
+	struct lint *l = rd->l;
+	for (size_t i = 0; i < allow->n_peers; i++) {
+		const struct ir_peer *p = &allow->peers[i];
+		bool covered = false;
+		for (size_t j = 0; j < deny->n_peers && !covered; j++)
+			covered = cover_peer(&deny->peers[j], p);
+		if (!covered || lint_reported(l, p->loc, "deny-overrides-allow"))
+			continue;
+		const char *who = allow->dir == IR_INGRESS ? "source" : "destination";
+		lint_warn(l, p->loc, p->path, "deny-overrides-allow",
+			  "remove this peer, or narrow the deny if it was meant to pass",
+			  "%s denies every %s this peer allows, on every port of %s; deny takes precedence, so the "
+			  "peer has no effect",
+			  lint_rule_ref(l, deny, allow), who, allow->path ? allow->path : "the rule");
+	}
+}
+
 /* inner and outer: different rules of the same direction, outer's policy covering inner's. */
 static void compare(struct redundant *rd, const struct ir_rule *inner, const struct ir_rule *outer)
 {
@@ -94,8 +120,13 @@ static void compare(struct redundant *rd, const struct ir_rule *inner, const str
 	if (rd->reported[inner->id])
 		return;
 	rd->comparisons++;
-	if (!cover_peers(outer, inner) || !cover_ports(outer, inner))
+	if (!cover_ports(outer, inner))
 		return;
+	if (!cover_peers(outer, inner)) {
+		if (outer->action == IR_DENY && inner->action == IR_ALLOW)
+			dead_peers(rd, inner, outer);
+		return;
+	}
 	if (outer->action == inner->action) {
 		bool equal = cover_rule(inner, outer);
 		/* Equal rules: the later one repeats the earlier one. */

@@ -153,6 +153,16 @@ static void test_cover_selectors(void **state)
 	assert_false(cover_selector(&s_notin2, &s_notin));
 	assert_false(cover_selector(&s_in, &web_fe) && false);
 	assert_true(cover_selector(&s_in, &web));
+
+	/* A Cilium selector without source (any:app) is met by NetworkPolicy's k8s:app, not the reverse. */
+	struct ir_selector any_web = tb_selector(a, "any:app=web");
+	struct ir_selector bare_web = tb_selector(a, "app=web");
+	struct ir_selector any_not_db = tb_selector(a, "!any:db");
+	struct ir_selector k8s_not_db = tb_selector(a, "!" K8S "db");
+	assert_true(cover_selector(&any_web, &web));
+	assert_true(cover_selector(&bare_web, &web_fe));
+	assert_false(cover_selector(&web, &any_web));
+	assert_false(cover_selector(&any_not_db, &k8s_not_db)); /* another source may carry db */
 	fixture_free(f);
 }
 
