@@ -6,7 +6,7 @@
 #   make demo       compile policies/demo and enforce it on a namespace topology (root)
 #   make test       the whole suite: unit, golden, corpus, lint, in-kernel verdicts,
 #                   end-to-end traffic, conformance (IPv4 + IPv6), then the
-#                   ASan/UBSan build of the suite
+#                   ASan/UBSan build of the suite, then a short fuzz run
 #   make bench      per-packet and compile-time benchmarks
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -127,7 +127,7 @@ fixture_flags_badlayout := -DFIXTURE_BAD_LAYOUT
 LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixtures.o
 LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 
-.PHONY: all deps polc demo test check check-sanitize bench fuzz install clean \
+.PHONY: all deps polc demo test check check-sanitize bench fuzz fuzz-smoke install clean \
 	test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e \
 	test-conformance test-re2
 
@@ -287,17 +287,30 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) $(
 # libFuzzer targets: the compiler and runtime sources built again by clang
 # with coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside
 # them): make fuzz && build/fuzz/fuzz_regex -dict=tests/fuzz/regex.dict DIR
+# The sources are compiled once (fuzzer-no-link) and shared by every target.
 FUZZ_LINK_SRCS = $(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(BUILD)/gen/templates.c \
 	$(RUNTIME_SRCS) $(BUILD)/gen/entry_objects.c
+FUZZ_OBJS = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_LINK_SRCS))
+FUZZ_CFLAGS = $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function -Wno-format-nonliteral \
+	-fsanitize=fuzzer-no-link,address,undefined -Itests/unit -Igrammar
 
 fuzz: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LINK_SRCS) $(GRAMMAR_GEN_H)
+$(FUZZ_OBJS): $(BUILD)/fuzz/obj/%.o: %.c $(GRAMMAR_GEN_H)
+	$(call msg,FUZZCC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function \
-		-Wno-format-nonliteral -fsanitize=fuzzer,address,undefined -Itests/unit -Igrammar \
-		-o $@ $< $(FUZZ_LINK_SRCS) $(LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
+# A short run of every fuzz target from its seed corpus (tests/fuzz/corpus/),
+# part of make test: FUZZ_SMOKE_SECONDS each, new inputs kept out of the tree.
+FUZZ_SMOKE_SECONDS ?= 7
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)tests/fuzz/smoke.sh $(BUILD) $(FUZZ_SMOKE_SECONDS)
 
 test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)
@@ -325,8 +338,10 @@ test-verdict-combos: all
 test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
 
+# The same cases again, every NetworkPolicy re-expressed as a CiliumNetworkPolicy.
 test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
+	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD) --as-cilium
 
 # Everything, with the normal build.
 check: test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance
@@ -339,6 +354,7 @@ check-sanitize:
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check-sanitize
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	@echo "polc: all tests passed"
 
 bench: deps all

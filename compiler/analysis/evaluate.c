@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The reference evaluator: the verdict straight from the policy IR, with
- * no classes, no tables and no shortcuts. It is deliberately naive (a
+ * no classes, no tables and no shortcuts. A peer address is a pod's, a
+ * node's (the local node is the host, others remote nodes), in a Node's
+ * pod CIDR (unmanaged: cluster, not world), or the world's. It is deliberately naive (a
  * linear scan of every rule) so that it is easy to check against the
  * Kubernetes and Cilium documentation, and the datapath IR is tested
  * against it.
@@ -29,6 +31,43 @@ static const struct ir_pod *pod_with_addr(const struct ir_program *prog, const s
 	return NULL;
 }
 
+static bool addr_in(const struct ir_cidr *c, const struct sim_packet *pkt)
+{
+	struct ir_cidr a = {.family = pkt->family, .prefixlen = pkt->family == 4 ? 32 : 128};
+	memcpy(a.addr, pkt->peer, 16);
+	return ir_cidr_contains(c, &a);
+}
+
+/*
+ * The identity of an address that is not a pod's: the inventory's nodes
+ * (the local one is the host) and pod ranges, else the world.
+ * *cluster says whether the address belongs to the cluster (so that no
+ * Cilium CIDR rule matches it).
+ */
+static uint32_t other_identity(const struct ir_program *prog, const struct sim_packet *pkt, bool *cluster)
+{
+	for (size_t i = 0; i < prog->nodes.len; i++) {
+		const struct ir_node *node = &prog->nodes.items[i];
+		for (size_t a = 0; a < node->n_addrs; a++) {
+			if (addr_in(&node->addrs[a], pkt)) {
+				*cluster = true;
+				return node->local ? POLC_ID_HOST : POLC_ID_REMOTE_NODE;
+			}
+		}
+	}
+	for (size_t i = 0; i < prog->nodes.len; i++) {
+		const struct ir_node *node = &prog->nodes.items[i];
+		for (size_t k = 0; k < node->n_pod_cidrs; k++) {
+			if (addr_in(&node->pod_cidrs[k], pkt)) {
+				*cluster = true;
+				return POLC_ID_UNMANAGED;
+			}
+		}
+	}
+	*cluster = false;
+	return pkt->family == 4 ? POLC_ID_WORLD_IPV4 : POLC_ID_WORLD_IPV6;
+}
+
 static const struct ir_labels *identity_labels(const struct ir_datapath *dp, uint32_t id)
 {
 	for (size_t i = 0; i < dp->identities.len; i++)
@@ -37,18 +76,11 @@ static const struct ir_labels *identity_labels(const struct ir_datapath *dp, uin
 	return NULL;
 }
 
-static bool in_cidr(const struct ir_cidr *c, const struct sim_packet *pkt)
-{
-	struct ir_cidr a = {.family = pkt->family, .prefixlen = pkt->family == 4 ? 32 : 128};
-	memcpy(a.addr, pkt->peer, 16);
-	return ir_cidr_contains(c, &a);
-}
-
-static bool entity_matches(uint32_t entities, uint32_t identity, bool is_pod, uint8_t family)
+static bool entity_matches(uint32_t entities, uint32_t identity, bool in_cluster, uint8_t family)
 {
 	if (entities & IR_ENTITY_ALL)
 		return true;
-	bool world = !is_pod && (identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6);
+	bool world = !in_cluster && (identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6);
 	if ((entities & IR_ENTITY_WORLD) && world)
 		return true;
 	if ((entities & IR_ENTITY_WORLD_IPV4) && world && family == 4)
@@ -71,8 +103,9 @@ static bool entity_matches(uint32_t entities, uint32_t identity, bool is_pod, ui
 	return false;
 }
 
+/* in_cluster: the peer is a pod, a node or in a pod range: Cilium CIDR rules do not match it. */
 static bool peer_matches(const struct ir_peer *peer, const struct sim_packet *pkt, const struct ir_labels *labels,
-			 uint32_t identity, bool is_pod)
+			 uint32_t identity, bool in_cluster)
 {
 	switch (peer->kind) {
 	case IR_PEER_ALL:
@@ -80,16 +113,16 @@ static bool peer_matches(const struct ir_peer *peer, const struct sim_packet *pk
 	case IR_PEER_SELECTOR:
 		return labels && selector_matches(&peer->sel, labels);
 	case IR_PEER_CIDR:
-		if (is_pod && !peer->matches_endpoints)
+		if (in_cluster && !peer->matches_endpoints)
 			return false;
-		if (!in_cidr(&peer->cidr, pkt))
+		if (!addr_in(&peer->cidr, pkt))
 			return false;
 		for (size_t i = 0; i < peer->n_except; i++)
-			if (in_cidr(&peer->except[i], pkt))
+			if (addr_in(&peer->except[i], pkt))
 				return false;
 		return true;
 	case IR_PEER_ENTITY:
-		return entity_matches(peer->entities, identity, is_pod, pkt->family);
+		return entity_matches(peer->entities, identity, in_cluster, pkt->family);
 	}
 	return false;
 }
@@ -135,8 +168,8 @@ void eval_verdict(const struct ir_program *prog, const struct ir_datapath *dp, c
 	const struct ir_labels *local_labels = identity_labels(dp, dp->pod_identity[local_index]);
 	size_t remote_index;
 	const struct ir_pod *remote = pod_with_addr(prog, dp, pkt, &remote_index);
-	uint32_t identity = remote ? dp->pod_identity[remote_index]
-				   : (pkt->family == 4 ? POLC_ID_WORLD_IPV4 : POLC_ID_WORLD_IPV6);
+	bool in_cluster = remote != NULL;
+	uint32_t identity = remote ? dp->pod_identity[remote_index] : other_identity(prog, pkt, &in_cluster);
 	const struct ir_labels *labels = identity_labels(dp, identity);
 
 	bool isolates = false, audits = false;
@@ -159,7 +192,7 @@ void eval_verdict(const struct ir_program *prog, const struct ir_datapath *dp, c
 				continue;
 			bool hit = false;
 			for (size_t k = 0; k < rule->n_peers && !hit; k++)
-				hit = peer_matches(&rule->peers[k], pkt, labels, identity, remote != NULL);
+				hit = peer_matches(&rule->peers[k], pkt, labels, identity, in_cluster);
 			if (!hit)
 				continue;
 			if (matched)

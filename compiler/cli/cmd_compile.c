@@ -11,7 +11,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: polc compile [-o ARTIFACT] [--emit-c DIR] [--dump=ir|dp|c[,...]] INPUT...\n"
+		"usage: polc compile [-o ARTIFACT | --check] [--emit-c DIR] [--dump=ir|dp|c[,...]] INPUT...\n"
 		"\n"
 		"INPUT is a YAML or JSON file, or a directory (searched for *.yaml, *.yml,\n"
 		"*.json). Policies (NetworkPolicy, CiliumNetworkPolicy,\n"
@@ -19,6 +19,8 @@ static void usage(FILE *out)
 		"may come in any order and any mix of files.\n"
 		"\n"
 		"  -o, --output FILE   artifact to write (default: policy.polc)\n"
+		"      --check         parse, validate and resolve against the inventory; no code\n"
+		"                      generation, nothing written (exit status as for a compile)\n"
 		"      --emit-c DIR    also keep the generated BPF C and its build script in DIR\n"
 		"      --dump=STAGES   print stages to stdout: ir (policy IR), dp (datapath IR),\n"
 		"                      c (generated header)\n"
@@ -76,6 +78,7 @@ int cmd_compile(int argc, char **argv)
 		{"dump", required_argument, NULL, 'D'},
 		{"format", required_argument, NULL, 'F'},
 		{"no-color", no_argument, NULL, 'N'},
+		{"check", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -84,6 +87,7 @@ int cmd_compile(int argc, char **argv)
 		.diag_format = DIAG_FORMAT_TEXT,
 		.color = cli_use_color(),
 	};
+	bool check_only = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -109,6 +113,9 @@ int cmd_compile(int argc, char **argv)
 		case 'N':
 			opts.color = false;
 			break;
+		case 'C':
+			check_only = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -122,6 +129,8 @@ int cmd_compile(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (check_only)
+		opts.output = NULL; /* the driver stops before codegen */
 	opts.inputs = (const char *const *)argv + optind;
 	opts.n_inputs = (size_t)(argc - optind);
 	if (opts.diag_format != DIAG_FORMAT_TEXT)

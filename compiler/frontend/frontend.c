@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "decode.h"
@@ -27,6 +28,8 @@ static const struct kind_entry kind_table[] = {
 	{"v1", "Namespace", frontend_load_namespace, false},
 	{"v1", "Pod", frontend_load_pod, false},
 	{"v1", "Node", frontend_load_node, false},
+	{"cilium.io/v2alpha1", "CiliumCIDRGroup", frontend_load_cidr_group, false},
+	{"cilium.io/v2", "CiliumCIDRGroup", frontend_load_cidr_group, false},
 };
 
 #define KIND_COUNT (sizeof(kind_table) / sizeof(kind_table[0]))
@@ -46,6 +49,7 @@ int frontend_init(struct frontend *fe, struct ir_program *prog, struct diag_sink
 	strmap_init(&fe->objects, fe->arena);
 	strmap_init(&fe->pod_addrs, fe->arena);
 	strmap_init(&fe->pod_ifaces, fe->arena);
+	strmap_init(&fe->cidr_groups, fe->arena);
 	return 0;
 }
 
@@ -120,7 +124,8 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 static const char *const known_kinds[] = {
-	"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "Namespace", "Pod", "Node", NULL,
+	"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "Namespace", "Pod", "Node",
+	"CiliumCIDRGroup", NULL,
 };
 
 /*
@@ -132,6 +137,14 @@ static int dispatch(struct frontend *fe, const struct ynode *root, uint32_t file
 {
 	struct decoder d;
 	decoder_init(&d, fe->arena, fe->diags);
+	if (root->kind == YNODE_SEQUENCE && list_depth == 0) {
+		/* A list of mappings is a bare Cilium rule list (cilium-dbg policy import). */
+		bool rules = true;
+		for (size_t i = 0; i < root->seq.len && rules; i++)
+			rules = root->seq.items[i]->kind == YNODE_MAPPING;
+		if (rules)
+			return frontend_load_cilium_rules(fe, root, file);
+	}
 	if (root->kind != YNODE_MAPPING) {
 		decode_error_at(&d, root->loc, NULL, "not-an-object",
 				"each document must be one Kubernetes object (apiVersion, kind, metadata, ...)",
@@ -153,8 +166,16 @@ static int dispatch(struct frontend *fe, const struct ynode *root, uint32_t file
 		return -EINVAL;
 	obj.kind_loc = ymap_get_key(root, "kind")->loc;
 	if (!ynode_is_set(api)) {
-		decode_error_at(&d, api ? api->loc : obj.kind_loc, &ap, "required-field",
-				strcmp(obj.kind, "NetworkPolicy") == 0 ? "add apiVersion: networking.k8s.io/v1" : NULL,
+		/* A key spelt apiversion or ApiVersion is the usual cause: point at it. */
+		const struct ynode *near = NULL;
+		for (size_t i = 0; i < root->map.len && !api; i++)
+			if (strcasecmp(root->map.pairs[i].key->scalar.value, "apiVersion") == 0)
+				near = root->map.pairs[i].key;
+		const char *hint = near ? arena_printf(fe->arena, "keys are case-sensitive: write apiVersion, not %s",
+						       near->scalar.value)
+				   : strcmp(obj.kind, "NetworkPolicy") == 0 ? "add apiVersion: networking.k8s.io/v1"
+									    : NULL;
+		decode_error_at(&d, api ? api->loc : near ? near->loc : obj.kind_loc, &ap, "required-field", hint,
 				"Object 'apiVersion' is missing");
 		return -EINVAL;
 	}
@@ -166,10 +187,14 @@ static int dispatch(struct frontend *fe, const struct ynode *root, uint32_t file
 		return load_list(fe, &obj, list_depth);
 	}
 
+	/* A kind may have several apiVersions (CiliumCIDRGroup): prefer the exact row. */
 	const struct kind_entry *match = NULL;
-	for (size_t i = 0; i < KIND_COUNT && !match; i++)
-		if (strcmp(kind_table[i].kind, obj.kind) == 0)
+	for (size_t i = 0; i < KIND_COUNT; i++) {
+		if (strcmp(kind_table[i].kind, obj.kind) != 0)
+			continue;
+		if (!match || strcmp(kind_table[i].api_version, obj.api_version) == 0)
 			match = &kind_table[i];
+	}
 	if (!match) {
 		const char *s = decode_suggest(obj.kind, known_kinds);
 		note_non_policy(fe, &obj);
@@ -358,6 +383,43 @@ static int ensure_namespace(struct frontend *fe, struct strmap *known, const cha
 	return strmap_set(known, name, strlen(name), ns);
 }
 
+/*
+ * "Kubernetes demands that the localhost can always reach local pods"
+ * (cilium/cilium daemon/cmd: --allow-localhost=auto becomes always in
+ * Kubernetes mode): one builtin policy, selecting every pod, isolating
+ * nothing, allowing ingress from the host entity. Being a policy like
+ * the others, a deny rule still wins over it. Only when the local node
+ * is in the inventory with addresses: without them no packet comes from
+ * the host identity anyway.
+ */
+static int allow_localhost(struct frontend *fe)
+{
+	const struct ir_node *local = NULL;
+	for (size_t i = 0; i < fe->prog->nodes.len; i++)
+		if (fe->prog->nodes.items[i].local)
+			local = &fe->prog->nodes.items[i];
+	if (!local || local->n_addrs == 0 || local->localhost_by_policy)
+		return 0;
+	struct ir_policy *p = ir_policy_new(fe->prog, IR_POLICY_BUILTIN);
+	if (!p)
+		return -ENOMEM;
+	p->name = "allow-localhost";
+	p->loc = local->loc;
+	p->subject.loc = local->loc;
+	p->subject.path = "metadata.annotations";
+	struct ir_rule *r = ir_rule_new(fe->prog, p, IR_INGRESS, IR_ALLOW);
+	struct ir_peer *host = arena_alloc(fe->arena, sizeof(*host));
+	if (!r || !host)
+		return -ENOMEM;
+	*host = (struct ir_peer){.kind = IR_PEER_ENTITY, .entities = IR_ENTITY_HOST, .loc = local->loc,
+				 .path = "metadata.annotations"};
+	r->loc = local->loc;
+	r->path = "metadata.annotations";
+	r->peers = host;
+	r->n_peers = 1;
+	return 0;
+}
+
 int frontend_finish(struct frontend *fe)
 {
 	if (fe->finished)
@@ -401,6 +463,13 @@ int frontend_finish(struct frontend *fe)
 		}
 		ret = -EINVAL;
 	}
+	int err = frontend_cilium_finish(fe);
+	if (err == -ENOMEM)
+		return err;
+	if (err)
+		ret = err;
+	if (!ret && allow_localhost(fe) == -ENOMEM)
+		return -ENOMEM;
 	return ret;
 }
 
@@ -413,17 +482,21 @@ int frontend_require_policy(struct frontend *fe)
 		return -EINVAL;
 	const char *hint = "give polc at least one NetworkPolicy or CiliumNetworkPolicy; Namespaces, Pods and "
 			   "Nodes are inventory";
+	/* polc lint checks what it is given: an input without policy is worth a warning, not a failure. */
+	enum diag_severity sev = fe->opts.mode == FRONTEND_LINT ? DIAG_WARNING : DIAG_ERROR;
+	int ret = sev == DIAG_ERROR ? -EINVAL : 0;
 	if (fe->have_non_policy) {
-		diag_error(fe->diags, fe->first_non_policy_loc, "kind", "no-policy", hint,
+		diag_report(fe->diags, sev, fe->first_non_policy_loc, "kind", "no-policy", hint,
 			   "no policy in input: unsupported kind %s (apiVersion %s); expected networking.k8s.io/v1 "
 			   "NetworkPolicy or cilium.io/v2 CiliumNetworkPolicy",
 			   fe->first_non_policy_kind, fe->first_non_policy_api_version);
 	} else if (fe->first_file) {
 		struct src_loc loc = {.file = fe->first_file, .line = 1, .col = 1};
-		diag_error(fe->diags, loc, NULL, "no-policy", hint,
-			   "no policy documents in input%s", fe->n_documents ? "" : " (the input has no documents)");
+		diag_report(fe->diags, sev, loc, NULL, "no-policy", hint, "no policy documents in input%s",
+			    fe->n_documents ? "" : " (the input has no documents)");
 	} else {
-		diag_error(fe->diags, (struct src_loc){0}, NULL, "no-policy", hint, "no policy documents in input");
+		diag_report(fe->diags, sev, (struct src_loc){0}, NULL, "no-policy", hint,
+			    "no policy documents in input");
 	}
-	return -EINVAL;
+	return ret;
 }

@@ -7,13 +7,14 @@
  *   frontend_init(&fe, &prog, &diags, &sources, &opts);
  *   frontend_load_path(&fe, "policies/");      (files or directories, any order)
  *   frontend_finish(&fe);                      (cross-object checks, implicit namespaces)
- *   frontend_require_policy(&fe);              (compile: "no policy in input")
+ *   frontend_require_policy(&fe);              ("no policy in input": lint warns)
  *
  * Each document is dispatched by apiVersion and kind through a table
  * (frontend.c): NetworkPolicy (netpol.c); Namespace, Pod, Node
  * (inventory.c); CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy
- * (frontend_load_cilium(), cilium.c); other kinds are skipped with a
- * note. An object with errors adds nothing to the program: it is either
+ * (frontend_load_cilium(), cilium*.c) and CiliumCIDRGroup; other kinds
+ * are skipped with a note. A document that is a list (not an object) is
+ * a bare Cilium rule list. An object with errors adds nothing to the program: it is either
  * lowered whole or not at all.
  */
 #ifndef POLC_FRONTEND_FRONTEND_H
@@ -52,6 +53,14 @@ struct frontend_inert_rules {
 	const char *path;   /* "spec.ingress" */
 };
 
+/* A Cilium cidrGroupRef, resolved when every input is read (frontend_finish). */
+struct frontend_cidr_group_ref {
+	struct ir_rule *rule; /* gets one CIDR peer per CIDR of the group */
+	const char *name;
+	struct src_loc loc;
+	const char *path;
+};
+
 /* One object of the input, as the dispatch table hands it to its loader. */
 struct frontend_object {
 	const struct ynode *root; /* the object's mapping */
@@ -88,6 +97,9 @@ struct frontend {
 	/* Internal: pod address (struct ir_cidr bytes) and interface -> the pod that has it. */
 	struct strmap pod_addrs;
 	struct strmap pod_ifaces;
+	/* Internal: CiliumCIDRGroup name -> its CIDRs, and the references to resolve. */
+	struct strmap cidr_groups;
+	VEC(struct frontend_cidr_group_ref) cidr_group_refs;
 	bool finished;
 };
 
@@ -116,7 +128,11 @@ int frontend_load_dir(struct frontend *fe, const char *dir);
  * After all inputs: Namespaces referenced but not declared are created
  * (with kubernetes.io/metadata.name), the only Node is local, and at
  * most one Node is. (Two pods with one address or one interface are
- * refused as they are loaded.) 0, -EINVAL or -ENOMEM.
+ * refused as they are loaded.) Cilium cidrGroupRefs are resolved. When
+ * the local Node has addresses, a builtin policy lets the local host
+ * reach every local pod (Kubernetes requires it; Cilium's default
+ * --allow-localhost) unless the Node says polc.io/allow-localhost:
+ * "policy". 0, -EINVAL or -ENOMEM.
  */
 int frontend_finish(struct frontend *fe);
 
@@ -125,7 +141,8 @@ int frontend_finish(struct frontend *fe);
  * in input") at the kind of its first non-policy object, or at the first
  * file when the input has no object at all. When errors were already
  * reported (a file that did not parse may have held the policy), it adds
- * none and returns -EINVAL. 0 or -EINVAL.
+ * none and returns -EINVAL. In FRONTEND_LINT mode the finding is a
+ * warning and the result 0. 0 or -EINVAL.
  */
 int frontend_require_policy(struct frontend *fe);
 
@@ -138,6 +155,12 @@ int frontend_load_pod(struct frontend *fe, const struct frontend_object *obj);
 int frontend_load_node(struct frontend *fe, const struct frontend_object *obj);
 /* cilium.io/v2 CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy. */
 int frontend_load_cilium(struct frontend *fe, const struct frontend_object *obj);
+/* A document that is a list: Cilium rules as `cilium-dbg policy import` takes them. */
+int frontend_load_cilium_rules(struct frontend *fe, const struct ynode *root, uint32_t file);
+/* cilium.io/v2alpha1 (or v2) CiliumCIDRGroup: the CIDRs a cidrGroupRef stands for. */
+int frontend_load_cidr_group(struct frontend *fe, const struct frontend_object *obj);
+/* Resolve cidrGroupRefs (from frontend_finish()). 0, -EINVAL or -ENOMEM. */
+int frontend_cilium_finish(struct frontend *fe);
 
 /*
  * Register kind/namespace/name at loc. Returns 0, or -EEXIST after

@@ -12,8 +12,9 @@
  *              (host-side interface) and polc.io/audit, spec.containers[].ports[]
  *              {name, containerPort, protocol} (and restartable init containers'),
  *              spec.serviceAccountName, spec.hostNetwork, status.podIP(s), status.phase
- *   Node       metadata.name, annotation polc.io/local, status.addresses
- *              (InternalIP, ExternalIP), spec.podCIDR(s)
+ *   Node       metadata.name, annotations polc.io/local and polc.io/allow-localhost
+ *              ("always" or "policy"), status.addresses (InternalIP, ExternalIP),
+ *              spec.podCIDR(s)
  */
 #include <errno.h>
 #include <string.h>
@@ -467,6 +468,18 @@ int frontend_load_node(struct frontend *fe, const struct frontend_object *obj)
 		frontend_register_object(fe, "Node", NULL, meta.name, meta.name_loc);
 	struct ir_node node = {.name = meta.name, .loc = obj->kind_loc};
 	bool_annotation(&in, &meta, "polc.io/local", &node.local);
+	const struct k8s_label *al = k8s_labels_find(&meta.annotations, "polc.io/allow-localhost");
+	if (al && strcmp(al->value, "policy") == 0) {
+		node.localhost_by_policy = true;
+	} else if (al && strcmp(al->value, "always") != 0) {
+		struct ypath mp = YPATH_KEY(NULL, "metadata");
+		struct ypath ap = YPATH_KEY(&mp, "annotations");
+		decode_error_at(d, al->loc, &ap, "invalid-value",
+				"\"always\": the local host reaches every local pod (Cilium's default); \"policy\": "
+				"the host is a peer like any other",
+				"Invalid value: %s: polc.io/allow-localhost must be \"always\" or \"policy\"",
+				decode_quote(d, al->value));
+	}
 
 	struct ypath stp = YPATH_KEY(NULL, "status");
 	const struct ynode *status = opt_map(&in, obj->root, "status", &stp);

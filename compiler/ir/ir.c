@@ -93,6 +93,8 @@ const char *ir_policy_kind_name(enum ir_policy_kind kind)
 	case IR_POLICY_K8S: return "NetworkPolicy";
 	case IR_POLICY_CNP: return "CiliumNetworkPolicy";
 	case IR_POLICY_CCNP: return "CiliumClusterwideNetworkPolicy";
+	case IR_POLICY_CILIUM_RULE: return "CiliumRule";
+	case IR_POLICY_BUILTIN: return "polc";
 	}
 	return "?";
 }

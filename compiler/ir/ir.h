@@ -175,6 +175,8 @@ enum ir_policy_kind {
 	IR_POLICY_K8S,  /* networking.k8s.io/v1 NetworkPolicy */
 	IR_POLICY_CNP,  /* cilium.io/v2 CiliumNetworkPolicy */
 	IR_POLICY_CCNP, /* cilium.io/v2 CiliumClusterwideNetworkPolicy */
+	IR_POLICY_CILIUM_RULE, /* a bare Cilium rule (JSON rule list, as `cilium-dbg policy import` takes) */
+	IR_POLICY_BUILTIN,     /* added by polc itself (the local host may reach local pods) */
 };
 
 struct ir_policy {
@@ -225,6 +227,12 @@ struct ir_node {
 	struct ir_cidr pod_cidrs[2];
 	size_t n_pod_cidrs;
 	bool local; /* annotation polc.io/local: "true", or the only node */
+	/*
+	 * polc.io/allow-localhost: "policy": the local host is subject to
+	 * policy like any peer (Cilium's --allow-localhost=policy). Default:
+	 * it may always reach local pods (Cilium's default in Kubernetes).
+	 */
+	bool localhost_by_policy;
 	struct src_loc loc;
 };
 

@@ -16,6 +16,19 @@
  * carry an "endpoint class": the longest prefix among those of peers
  * that may match endpoints. Such prefixes get a second class id, which
  * only those peers' entries use.
+ *
+ * The inventory's addresses, and their identities:
+ *   pod addresses             the pod's identity
+ *   the local Node's          reserved:host
+ *   other Nodes' addresses    reserved:remote-node
+ *   Node spec.podCIDRs        reserved:unmanaged: an address of the cluster's
+ *                             pod ranges that no known pod has (a pod polc was
+ *                             not told about) is in the cluster entity, not in
+ *                             world, and no Cilium CIDR rule matches it
+ *   anything else             world-ipv4 / world-ipv6 (an ipcache miss)
+ * A rule prefix inside a pod CIDR takes the pod CIDR's identity and an
+ * endpoint class, so that the longest match cannot turn a cluster address
+ * back into world.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -210,6 +223,18 @@ static int add_entry(struct pass_ctx *ctx, struct hashmap *seen, const struct ir
 	return 0;
 }
 
+/* Is prefix inside one of the cluster's pod CIDRs (Node spec.podCIDRs)? */
+static bool in_pod_cidr(const struct ir_program *prog, const struct ir_cidr *prefix)
+{
+	for (size_t i = 0; i < prog->nodes.len; i++) {
+		const struct ir_node *node = &prog->nodes.items[i];
+		for (size_t k = 0; k < node->n_pod_cidrs; k++)
+			if (ir_cidr_contains(&node->pod_cidrs[k], prefix))
+				return true;
+	}
+	return false;
+}
+
 int pass_cidr_classes(struct pass_ctx *ctx)
 {
 	struct ir_datapath *dp = ctx->dp;
@@ -236,6 +261,16 @@ int pass_cidr_classes(struct pass_ctx *ctx)
 	uint32_t next = 1;
 	bool v4_plens[33] = {false}, v6_plens[129] = {false};
 	v4_plens[32] = v6_plens[128] = true;
+	for (size_t i = 0; i < prog->nodes.len; i++) {
+		const struct ir_node *node = &prog->nodes.items[i];
+		for (size_t k = 0; k < node->n_pod_cidrs; k++) {
+			const struct ir_cidr *pc = &node->pod_cidrs[k];
+			if (pc->family == 4)
+				v4_plens[pc->prefixlen] = true;
+			else
+				v6_plens[pc->prefixlen] = true;
+		}
+	}
 	if (ctx->trie[0] && number_classes(ctx, ctx->trie[0], &next, v4_plens))
 		return -ENOMEM;
 	if (ctx->trie[1] && number_classes(ctx, ctx->trie[1], &next, v6_plens))
@@ -265,12 +300,36 @@ int pass_cidr_classes(struct pass_ctx *ctx)
 				return err;
 		}
 	}
+	for (size_t i = 0; i < prog->nodes.len; i++) {
+		const struct ir_node *node = &prog->nodes.items[i];
+		uint32_t identity = node->local ? POLC_ID_HOST : POLC_ID_REMOTE_NODE;
+		for (size_t a = 0; a < node->n_addrs; a++) {
+			int err = add_entry(ctx, &seen, &node->addrs[a], identity,
+					    cidr_endpoint_class(ctx, &node->addrs[a]), false);
+			if (err)
+				return err;
+		}
+	}
+	for (size_t i = 0; i < prog->nodes.len; i++) {
+		const struct ir_node *node = &prog->nodes.items[i];
+		for (size_t k = 0; k < node->n_pod_cidrs; k++) {
+			const struct ir_cidr *pc = &node->pod_cidrs[k];
+			int err = add_entry(ctx, &seen, pc, POLC_ID_UNMANAGED, cidr_endpoint_class(ctx, pc), false);
+			if (err)
+				return err;
+		}
+	}
 	for (size_t i = 0; i < dp->cidr_classes.len; i++) {
 		const struct dp_cidr_class *c = &dp->cidr_classes.items[i];
 		if (c->endpoint_class)
 			continue;
-		uint32_t world = c->prefix.family == 4 ? POLC_ID_WORLD_IPV4 : POLC_ID_WORLD_IPV6;
-		int err = add_entry(ctx, &seen, &c->prefix, world, c->id, false);
+		int err;
+		if (in_pod_cidr(prog, &c->prefix))
+			err = add_entry(ctx, &seen, &c->prefix, POLC_ID_UNMANAGED, cidr_endpoint_class(ctx, &c->prefix),
+					false);
+		else
+			err = add_entry(ctx, &seen, &c->prefix,
+					c->prefix.family == 4 ? POLC_ID_WORLD_IPV4 : POLC_ID_WORLD_IPV6, c->id, false);
 		if (err)
 			return err;
 	}

@@ -16,6 +16,8 @@
 #
 #   run.py [--build DIR] [--polc PATH] [--shared DIR] [--case GLOB]...
 #          [--family 4|6] [--deadline MS] [--keep] [--verbose]
+#   run.py --as-cilium      the same cases with every NetworkPolicy re-expressed as a
+#                           CiliumNetworkPolicy (np2cnp.py): the same matrices expected
 #   run.py --no-policy      loads nothing, expects every cell reachable
 #   run.py --self-check     proves drops at the hook are detected
 #   run.py --list
@@ -39,6 +41,9 @@ import sys
 import tempfile
 import time
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import np2cnp  # noqa: E402  (beside this file)
 
 try:
     import yaml
@@ -698,6 +703,12 @@ class Runner:
             state = model_state(self.model, case, step, where)
             self.check_ports_served(state, where)
             pols = fill_placeholders(step_policies(case, step, where), self.ips, fam, where)
+            if self.args.as_cilium:
+                try:
+                    pols, notes = np2cnp.translate_all(pols, state, self.ips, fam)
+                except np2cnp.TranslationError as e:
+                    raise HarnessError(f"--as-cilium: {e}") from e
+                details += [f"  {label}: note: {n}" for n in notes]
             inv_path = os.path.join(step_dir, "inventory.yaml")
             with open(inv_path, "w") as f:
                 # kubectl prints keys sorted; so does this.
@@ -815,7 +826,7 @@ class Runner:
         if fails:
             more = f" ... and {len(fails) - 12} more" if len(fails) > 12 else ""
             log("failed: " + ", ".join(fails[:12]) + more)
-        mode = " (--no-policy)" if self.args.no_policy else ""
+        mode = " (--no-policy)" if self.args.no_policy else " --as-cilium" if self.args.as_cilium else ""
         log(f"timing: {elapsed:.1f}s total; probing {self.prober.seconds:.1f}s in {self.prober.rounds} rounds; "
             f"compile {self.t_compile:.1f}s ({self.n_compile}x); load {self.t_load:.1f}s ({self.n_load}x)")
         log(f"SUMMARY conformance{mode}: {n['PASS']} passed, {n['FAIL']} failed, {n['SKIP']} skipped "
@@ -955,6 +966,8 @@ def parse_args(argv):
     ap.add_argument("--deadline", type=int, default=400, metavar="MS", help="probe deadline per round (default 400)")
     ap.add_argument("--keep", action="store_true", help="leave the topology (and loaded policy) for debugging")
     ap.add_argument("--no-policy", action="store_true", help="load nothing; expect every cell reachable")
+    ap.add_argument("--as-cilium", action="store_true",
+                    help="re-express every NetworkPolicy as a CiliumNetworkPolicy; expect the same matrices")
     ap.add_argument("--self-check", action="store_true", help="check that drops at the hook are detected")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--workdir", help="where step inputs and artifacts go (default: BUILD/conformance)")

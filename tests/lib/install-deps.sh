@@ -13,7 +13,7 @@ PACKAGES=(
 	# run and inspect
 	bpftool iproute2
 	# tests: harness, traffic tools, L7 peers
-	python3 python3-yaml curl dnsutils dnsmasq-base socat
+	python3 python3-yaml curl dnsutils dnsmasq-base socat iputils-ping
 	# tests: RE2 as the reference for L7 regexes (tests/re2)
 	g++ libre2-dev
 )

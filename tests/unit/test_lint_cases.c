@@ -2,13 +2,13 @@
 /*
  * Data-driven over the shared lint cases (<shared>/lint-cases/INDEX.tsv):
  *
- *   k8s-validation, yaml-hazard   REJECT rows: an error at the row's line
- *                                 whose path is the row's field_path, and
+ *   k8s-validation, yaml-hazard,  REJECT rows: an error at the row's line
+ *   cilium-validation             whose path is the row's field_path, and
  *                                 no policy lowered. Rows that accept with
  *                                 a warning: a warning (or error) there.
  *                                 Each file loads in well under a second.
- *   cilium-validation,            loaded only: nothing may crash (later
- *   semantic-warning              work gives them their diagnostics)
+ *   semantic-warning              loaded only: nothing may crash (polc
+ *                                 lint gives them their diagnostics)
  *
  * Paths in parentheses ("(document 2)", "(stream)") name no field: the
  * diagnostic must carry no path. The shared directory is $POLC_SHARED_DIR,
@@ -202,7 +202,8 @@ static struct outcome run_row(const struct row *r, enum expect expect)
 
 static enum expect expectation(const struct row *r)
 {
-	bool checked = strcmp(r->category, "k8s-validation") == 0 || strcmp(r->category, "yaml-hazard") == 0;
+	bool checked = strcmp(r->category, "k8s-validation") == 0 || strcmp(r->category, "yaml-hazard") == 0 ||
+		       strcmp(r->category, "cilium-validation") == 0;
 	if (!checked)
 		return EXPECT_NOTHING;
 	if (strncmp(r->verdict, "REJECT", 6) == 0)

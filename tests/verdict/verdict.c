@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 	failed += verdict_group_fragments(&topo);
 	failed += verdict_group_observe(&topo);
 	failed += verdict_group_verifier(&topo);
+	failed += verdict_group_compiled(&topo);
 
 	/* Again, reading every header through bpf_skb_load_bytes() (a non-linear skb's path). */
 	struct topo helper = topo;

@@ -83,5 +83,7 @@ int verdict_group_conntrack(struct topo *topo);
 int verdict_group_fragments(struct topo *topo);
 int verdict_group_observe(struct topo *topo);
 int verdict_group_verifier(struct topo *topo);
+/* Random policy sets through the whole compiler, judged in the kernel (test_compiled.c). */
+int verdict_group_compiled(struct topo *topo);
 
 #endif

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * make bench: per-packet verdict time of compiled policy sets of 10,
+ * 1,000 and 100,000 rules (tests/bench/gen_policies.py: selectors, CIDRs
+ * with excepts, single ports and ranges, four protocols), beside an
+ * empty tc program measured in the same run, and the compile time of
+ * each set. The packets go through the entry program, as on a real
+ * interface: tail call, endpoint, parse, conntrack, ipcache, policy.
+ *
+ *   new flow, denied     a world peer no rule matches: every probe runs
+ *   new flow, allowed    a peer in a /24 ipBlock, a port in a range; one
+ *                        run per call, a new source port each (conntrack
+ *                        insert included)
+ *   established          the allowed flow again: conntrack hit
+ *
+ *   bench_policy [REPEAT]        (root: runs in a private network namespace)
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "embedded.h"
+#include "loader/loader.h"
+#include "runner.h"
+#include "measure.h"
+#include "netns.h"
+#include "pkt.h"
+#include "polc/artifact.h"
+#include "polc/libpolc.h"
+
+#define ROUNDS 7
+#define NEW_FLOWS 2000
+
+/* The measured endpoint: bench/target, interface bench0 (gen_policies.py). */
+#define TARGET "198.18.100.1"
+#define ALLOWED_PEER "10.0.1.5" /* rule 1: 10.0.1.0/24 except 10.0.1.128/28, TCP 2000-2100 */
+#define ALLOWED_PORT 2050
+#define DENIED_PEER "10.250.250.250"
+
+struct row {
+	const char *name;
+	unsigned rules;
+	double compile_s;
+	unsigned long entries;
+	double deny_ns, allow_ns, est_ns;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static int measure(int fd, const struct pkt *p, int ifindex, uint32_t repeat, double *ns, int *retval)
+{
+	struct bench_opts opts = { .ifindex = ifindex, .repeat = repeat, .rounds = ROUNDS };
+	struct bench_result res;
+	int err = bench_measure(fd, p->data, p->len, &opts, &res);
+	if (!err) {
+		*ns = res.ns_median;
+		*retval = res.retval;
+	}
+	return err;
+}
+
+static int bench_empty(int ifindex, uint32_t repeat, double *ns)
+{
+	const struct embedded_file *f = embedded_find(polc_test_objects, "bench_empty.bpf.o");
+	if (!f)
+		return -ENOENT;
+	struct bpf_object *obj = bpf_object__open_mem(f->data, f->size, NULL);
+	if (!obj)
+		return -errno;
+	struct pkt p;
+	int retval, err = bpf_object__load(obj);
+	if (!err)
+		err = pkt_tcp(&p, ALLOWED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_ACK);
+	if (!err)
+		err = measure(bpf_program__fd(bpf_object__find_program_by_name(obj, "bench_empty")), &p, ifindex,
+			      repeat, ns, &retval);
+	bpf_object__close(obj);
+	return err;
+}
+
+static int bench_set(const char *repo, const char *polc, const char *tmp, struct row *row, int ifindex,
+		     uint32_t repeat)
+{
+	char dir[PATH_MAX], art_path[PATH_MAX], count[32], gen[PATH_MAX + 64];
+	snprintf(dir, sizeof(dir), "%s/set-%u", tmp, row->rules);
+	snprintf(art_path, sizeof(art_path), "%s/set-%u.polc", tmp, row->rules);
+	snprintf(count, sizeof(count), "%u", row->rules);
+	snprintf(gen, sizeof(gen), "%s/tests/bench/gen_policies.py", repo);
+
+	char *gen_argv[] = {"/usr/bin/python3", gen, count, dir, NULL};
+	char *compile_argv[] = {(char *)polc, "compile", "-o", art_path, dir, NULL};
+	int err = run(gen_argv);
+	if (err) {
+		fprintf(stderr, "bench: cannot generate %u rules\n", row->rules);
+		return err;
+	}
+	double t0 = now();
+	err = run(compile_argv);
+	row->compile_s = now() - t0;
+	if (err) {
+		fprintf(stderr, "bench: polc compile failed for %u rules\n", row->rules);
+		return err;
+	}
+
+	struct polc_artifact *art = NULL;
+	char msg[512];
+	if ((err = polc_artifact_read(art_path, &art, msg, sizeof(msg)))) {
+		fprintf(stderr, "bench: %s\n", msg);
+		return err;
+	}
+	char entries[32] = "0";
+	polc_artifact_info(art, "policy_entries", entries, sizeof(entries));
+	row->entries = strtoul(entries, NULL, 10);
+
+	struct polc_private *priv = NULL;
+	struct polc_error perr = {0};
+	POLC_OPTS(polc_private_opts, popts);
+	err = polc_private_load(art, &popts, &priv, &perr);
+	polc_artifact_free(art);
+	if (err) {
+		fprintf(stderr, "bench: cannot load %u rules: %s\n", row->rules, perr.message);
+		return err;
+	}
+	int to_pod = polc_private_prog_fd(priv, "polc_to_pod");
+	struct pkt syn, ack, denied;
+	int retval = 0;
+	if ((err = pkt_tcp(&denied, DENIED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_SYN)) ||
+	    (err = pkt_tcp(&syn, ALLOWED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_SYN)) ||
+	    (err = pkt_tcp(&ack, ALLOWED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_ACK)))
+		goto out;
+
+	err = measure(to_pod, &denied, ifindex, repeat, &row->deny_ns, &retval);
+	if (!err && retval != TC_ACT_SHOT) {
+		fprintf(stderr, "bench: %u rules: the denied packet passed\n", row->rules);
+		err = -EINVAL;
+	}
+	/* New connections: one run each, a fresh source port, so each inserts into conntrack. */
+	double total = 0;
+	for (int i = 0; !err && i < NEW_FLOWS; i++) {
+		struct pkt p;
+		struct bench_opts one = { .ifindex = ifindex, .repeat = 1, .rounds = 1 };
+		struct bench_result res;
+		err = pkt_tcp(&p, ALLOWED_PEER, (uint16_t)(20000 + i), TARGET, ALLOWED_PORT, PKT_SYN);
+		if (!err)
+			err = bench_measure(to_pod, p.data, p.len, &one, &res);
+		if (!err && res.retval == TC_ACT_SHOT) {
+			fprintf(stderr, "bench: %u rules: the allowed packet was dropped\n", row->rules);
+			err = -EINVAL;
+		}
+		total += err ? 0 : res.ns_median;
+	}
+	row->allow_ns = total / NEW_FLOWS;
+	if (!err)
+		err = measure(to_pod, &syn, ifindex, 1, &row->est_ns, &retval); /* opens the connection */
+	if (!err)
+		err = measure(to_pod, &ack, ifindex, repeat, &row->est_ns, &retval);
+out:
+	polc_private_free(priv);
+	return err;
+}
+
+/* bench_policy lives in BUILD/tests/bench: polc is BUILD/polc, the repo three levels up. */
+static int locate(const char *argv0, char *build, size_t size)
+{
+	char self[PATH_MAX];
+	if (!realpath(argv0, self))
+		return -errno;
+	for (int i = 0; i < 3; i++) {
+		char *slash = strrchr(self, '/');
+		if (!slash)
+			return -ENOENT;
+		*slash = '\0';
+	}
+	snprintf(build, size, "%s", self);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t repeat = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
+	char build[PATH_MAX], repo[PATH_MAX], polc[PATH_MAX + 8], tmp[] = "/tmp/polc-bench-XXXXXX";
+	if (locate(argv[0], build, sizeof(build)) || !realpath(build, repo)) {
+		fprintf(stderr, "bench: cannot find the build directory\n");
+		return 2;
+	}
+	snprintf(polc, sizeof(polc), "%s/polc", build);
+	char *slash = strrchr(repo, '/');
+	if (slash)
+		*slash = '\0'; /* BUILD's parent: the repository */
+	if (!mkdtemp(tmp))
+		return 2;
+
+	int ifindex, peer;
+	int err = netns_enter_private();
+	if (!err)
+		err = netns_veth_add("bench0", "bench0-pod", &ifindex, &peer);
+	if (err) {
+		fprintf(stderr, "bench: cannot set up a network namespace (root needed): %s\n", strerror(-err));
+		return 2;
+	}
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	libbpf_set_print(NULL);
+
+	double empty_ns = 0;
+	struct row rows[] = {{.name = "10 rules", .rules = 10},
+			     {.name = "1,000 rules", .rules = 1000},
+			     {.name = "100,000 rules", .rules = 100000}};
+	size_t n = sizeof(rows) / sizeof(rows[0]);
+	err = bench_empty(ifindex, repeat, &empty_ns);
+	for (size_t i = 0; !err && i < n; i++)
+		err = bench_set(repo, polc, tmp, &rows[i], ifindex, repeat);
+	char *rm_argv[] = {"/bin/rm", "-rf", tmp, NULL};
+	run(rm_argv);
+	if (err) {
+		fprintf(stderr, "bench: failed: %s\n", strerror(-err));
+		return 1;
+	}
+
+	printf("polc: per-packet verdict time through BPF_PROG_TEST_RUN (ns/packet, median of %d rounds of %u;\n"
+	       "new-flow allowed: mean of %d one-run calls), and compile time (polc compile, wall clock)\n\n",
+	       ROUNDS, repeat, NEW_FLOWS);
+	printf("%-16s %9s %9s %15s %16s %13s\n", "policy set", "compile", "entries", "new flow denied",
+	       "new flow allowed", "established");
+	printf("%-16s %9s %9s %15.1f %16s %13s\n", "empty tc program", "-", "-", empty_ns, "-", "-");
+	for (size_t i = 0; i < n; i++)
+		printf("%-16s %8.2fs %9lu %15.1f %16.1f %13.1f\n", rows[i].name, rows[i].compile_s, rows[i].entries,
+		       rows[i].deny_ns, rows[i].allow_ns, rows[i].est_ns);
+	printf("\nratios\n");
+	printf("%-26s %15.2fx %16.2fx %13.2fx\n", "100,000 rules / 10 rules", rows[2].deny_ns / rows[0].deny_ns,
+	       rows[2].allow_ns / rows[0].allow_ns, rows[2].est_ns / rows[0].est_ns);
+	printf("%-26s %15.2fx %16.2fx %13.2fx\n", "1,000 rules / 10 rules", rows[1].deny_ns / rows[0].deny_ns,
+	       rows[1].allow_ns / rows[0].allow_ns, rows[1].est_ns / rows[0].est_ns);
+	printf("%-26s %15.2fx %16s %13.2fx\n", "10 rules / empty program", rows[0].deny_ns / empty_ns, "-",
+	       rows[0].est_ns / empty_ns);
+	return 0;
+}
