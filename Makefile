@@ -128,7 +128,7 @@ LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixture
 LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 
 .PHONY: all deps polc demo test check check-sanitize bench fuzz fuzz-smoke install clean \
-	test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e \
+	test-abi test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e \
 	test-conformance test-re2
 
 all: deps-check $(POLC) $(RUNTIME_SO) $(DIST_LIB) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
@@ -343,8 +343,12 @@ test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD) --as-cilium
 
+# libpolc exports exactly its public API (runtime/libpolc.map).
+test-abi: all
+	$(Q)tests/lib/check-exports.sh runtime/include/polc $(LIBPOLC_MAP) $(RUNTIME_SO) $(DIST_LIB)
+
 # Everything, with the normal build.
-check: test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+check: test-abi test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
 # The suite that does not need traffic, under ASan and UBSan.
 check-sanitize:

@@ -328,8 +328,10 @@ static bool live_is_artifact(const struct polc_live *lv)
 	if (polc_record_read(lv->dir, &rec, NULL))
 		return true;
 	uint64_t base = 0, rev = 1;
+	char pending[8];
 	bool same = polc_record_info_u64(rec, "base_revision", 16, &base) == 0 &&
-		    polc_record_info_u64(rec, "revision", 16, &rev) == 0 && base == rev;
+		    polc_record_info_u64(rec, "revision", 16, &rev) == 0 && base == rev &&
+		    polc_record_info(rec, "pending", pending, sizeof(pending)) != 0;
 	polc_artifact_free(rec);
 	return same;
 }
@@ -693,6 +695,34 @@ static int apply_prepare(struct apply *a, struct polc_error *err)
 	return polc_gen_open(a->art, &a->meta, &a->gen, err);
 }
 
+/*
+ * The same generation asked for with other event flags: flags are no part
+ * of the policy, so they change in place (and in the live state), not by
+ * a swap.
+ */
+static int apply_events(struct apply *a, struct polc_error *err)
+{
+	struct polc_artifact *rec = NULL;
+	uint64_t live = 0;
+	if (polc_record_read(a->live.dir, &rec, NULL))
+		return 0; /* loaded by an older polc: it keeps what it has */
+	int rc = 0;
+	if (polc_record_info_u64(rec, "events", 10, &live) == 0 && live != a->dp->events) {
+		rc = polc_live_state_write(a->live.dir, rec, NULL, &a->dp->events, err);
+		void *state = NULL;
+		size_t size = 0;
+		if (rc == 0)
+			rc = rr_state_set_info(rec, "events", a->dp->events, &state, &size);
+		if (rc == 0)
+			rc = polc_record_write(a->live.dir, state, size, err);
+		else if (err && !err->errnum)
+			polc_errf(err, rc, "cannot update the live state: %s", strerror(-rc));
+		free(state);
+	}
+	polc_artifact_free(rec);
+	return rc;
+}
+
 int polc_artifact_check(const struct polc_artifact *artifact, struct polc_error *err)
 {
 	if (err)
@@ -834,6 +864,8 @@ int polc_datapath_apply(struct polc_datapath *dp, const struct polc_artifact *ar
 		/* Same policy, same interfaces: only attachments may need repair. */
 		r.outcome = POLC_APPLY_UNCHANGED;
 		r.gen_prog_id = a.live.prog_id;
+		if ((rc = apply_events(&a, err)))
+			goto fail;
 		if ((rc = attach_all(&a.at, &a.eps, a.mode, &a.touched, &r.attached, err)))
 			goto fail;
 	} else {

@@ -638,35 +638,8 @@ static int detach_gone(struct op *o, struct polc_endpoints_result *r, struct pol
 
 static int set_revision(struct op *o, uint64_t revision, struct polc_error *err)
 {
-	char name[BPF_OBJ_NAME_LEN];
-	uint64_t offset = 0;
-	if (polc_record_info(o->rec, "state_map", name, sizeof(name)) ||
-	    polc_record_info_u64(o->rec, "state_offset", 10, &offset))
-		return polc_errf(err, -EPROTO, "the live state does not say where the generation's revision is");
-	char path[PATH_MAX];
-	if (polc_path(path, sizeof(path), "%s/%s", o->live.dir, name))
-		return polc_errf(err, -ENAMETOOLONG, "%s: path too long", o->live.dir);
-	_cleanup_close_ int fd = bpf_obj_get(path);
-	if (fd < 0)
-		return polc_errf_sys(err, -errno, "cannot open %s", path);
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size != 4 ||
-	    offset + sizeof(struct polc_gen_state) > info.value_size)
-		return polc_errf(err, -EPROTO, "%s is not where polc_gen_state is", path);
-	_cleanup_free_ uint8_t *val = malloc(info.value_size);
-	if (!val)
-		return polc_errf(err, -ENOMEM, "out of memory");
-	__u32 zero = 0;
-	if (bpf_map_lookup_elem(fd, &zero, val))
-		return polc_errf_sys(err, -errno, "cannot read %s", path);
-	struct polc_gen_state st;
-	memcpy(&st, val + offset, sizeof(st));
-	st.revision = (uint32_t)revision;
-	memcpy(val + offset, &st, sizeof(st));
-	if (bpf_map_update_elem(fd, &zero, val, BPF_ANY))
-		return polc_errf_sys(err, -errno, "cannot write %s", path);
-	return 0;
+	uint32_t rev = (uint32_t)revision;
+	return polc_live_state_write(o->live.dir, o->rec, &rev, NULL, err);
 }
 
 static void undo_log(struct op *o, size_t down_to)

@@ -290,6 +290,9 @@ int polc_record_read_fd(int fd, const char *what, struct polc_artifact **out, st
 /* A key of its live/info section: 0, -ENOENT, -ENAMETOOLONG, -EINVAL (not a number). */
 int polc_record_info(const struct polc_artifact *rec, const char *key, char *buf, size_t size);
 int polc_record_info_u64(const struct polc_artifact *rec, const char *key, int base, uint64_t *out);
+/* Write the live generation's polc_gen_state (where rec says it is): the revision, the flags, or both. */
+int polc_live_state_write(const char *gen_dir, const struct polc_artifact *rec, const uint32_t *revision,
+			  const uint32_t *flags, struct polc_error *err);
 
 /* ---- the live state's tables, for names (tables.c) ---- */
 

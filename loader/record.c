@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -176,5 +177,44 @@ int polc_record_info_u64(const struct polc_artifact *rec, const char *key, int b
 	if (errno || end == buf || *end)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* ---- the generation's polc_gen_state, live ---- */
+
+int polc_live_state_write(const char *gen_dir, const struct polc_artifact *rec, const uint32_t *revision,
+			  const uint32_t *flags, struct polc_error *err)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	uint64_t offset = 0;
+	if (polc_record_info(rec, "state_map", name, sizeof(name)) || polc_record_info_u64(rec, "state_offset", 10, &offset))
+		return polc_errf(err, -EPROTO, "the live state does not say where the generation's revision is");
+	char path[PATH_MAX];
+	if (polc_path(path, sizeof(path), "%s/%s", gen_dir, name))
+		return polc_errf(err, -ENAMETOOLONG, "%s: path too long", gen_dir);
+	_cleanup_close_ int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return polc_errf_sys(err, -errno, "cannot open %s", path);
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size != 4 ||
+	    offset + sizeof(struct polc_gen_state) > info.value_size)
+		return polc_errf(err, -EPROTO, "%s is not where polc_gen_state is", path);
+	_cleanup_free_ uint8_t *val = malloc(info.value_size);
+	if (!val)
+		return polc_errf(err, -ENOMEM, "out of memory");
+	__u32 zero = 0;
+	if (bpf_map_lookup_elem(fd, &zero, val))
+		return polc_errf_sys(err, -errno, "cannot read %s", path);
+	/* The program reads the state once per packet: each field is one aligned word, written whole. */
+	struct polc_gen_state st;
+	memcpy(&st, val + offset, sizeof(st));
+	if (revision)
+		st.revision = *revision;
+	if (flags)
+		st.flags = *flags;
+	memcpy(val + offset, &st, sizeof(st));
+	if (bpf_map_update_elem(fd, &zero, val, BPF_ANY))
+		return polc_errf_sys(err, -errno, "cannot write %s", path);
 	return 0;
 }

@@ -1181,3 +1181,33 @@ int rr_initial_state(const struct polc_artifact *artifact, const char *extra_inf
 	polc_artifact_writer_free(w);
 	return err;
 }
+
+int rr_state_set_info(const struct polc_artifact *state, const char *key, uint64_t value, void **out, size_t *out_size)
+{
+	struct arena *a = arena_new();
+	if (!a)
+		return -ENOMEM;
+	struct info info;
+	size_t len;
+	const char *text = section_text(state, "live/info", &len);
+	int err = info_parse(a, text, len, &info);
+	if (!err)
+		err = info_set_u64(a, &info, key, value, false);
+	struct strbuf sb = STRBUF_INIT;
+	struct polc_artifact_writer *w = err ? NULL : polc_artifact_writer_new();
+	if (!err && !w)
+		err = -ENOMEM;
+	for (uint32_t i = 0; !err && i < state->header->n_sections; i++)
+		if (strcmp(state->sections[i].name, "live/info") != 0)
+			err = copy_section(w, state, state->sections[i].name);
+	if (!err) {
+		info_write(&info, &sb);
+		err = strbuf_error(&sb) ? -ENOMEM : polc_artifact_add(w, "live/info", sb.data, sb.len);
+	}
+	if (!err)
+		err = polc_artifact_serialize(w, out, out_size);
+	polc_artifact_writer_free(w);
+	strbuf_free(&sb);
+	arena_free(a);
+	return err;
+}

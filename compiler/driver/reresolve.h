@@ -107,6 +107,9 @@ void rr_result_free(struct rr_result *r);
  */
 void rr_cache_free(struct rr_cache *c);
 
+/* A copy of state with one live/info key set to a number (malloc'd container). */
+int rr_state_set_info(const struct polc_artifact *state, const char *key, uint64_t value, void **out, size_t *out_size);
+
 /* The state of a freshly loaded artifact: its sections but bpf/gen.o and map/, and live/info. */
 int rr_initial_state(const struct polc_artifact *artifact, const char *extra_info, void **out, size_t *out_size);
 

@@ -111,4 +111,9 @@ expect ok x/client "$web4"
 out=$(nt_polc load --pin-dir "$NT_PIN_DIR" "$NT_TMP/p.polc")
 [[ $out == unchanged* ]] || { echo "  FAIL  $out"; fail=1; }
 
+echo "-- the same artifact with other event flags: changed in place, still unchanged"
+out=$(nt_polc load --pin-dir "$NT_PIN_DIR" --events none "$NT_TMP/p.polc")
+st=$(nt_polc status --pin-dir "$NT_PIN_DIR")
+[[ $out == unchanged* && $st == *"events      none"* ]] && echo "  ok    $out; events none" || { echo "  FAIL  $out / $st"; fail=1; }
+
 exit $fail

@@ -28,7 +28,16 @@
  *                               the live generation: polc_gen and its
  *                               maps (polc_endpoints, polc_ipcache, ...,
  *                               polc_gen_data or _bss with polc_state;
- *                               bpffs allows no '.' in names)
+ *                               bpffs allows no '.' in names), and
+ *     polc_record               its live state: a frozen array map whose
+ *                               values hold an artifact container with
+ *                               the artifact's sources and tables, the
+ *                               pods changed since (polc_endpoints_change)
+ *                               and live/info (revision, id counters,
+ *                               where polc_gen_state is, event flags,
+ *                               pending=1 while a change is applied).
+ *                               Replaced by rename, never edited: readers
+ *                               (status, monitor) see one whole state.
  *   PIN/staging/<revision>-<prog id>/
  *                               a generation being built; renamed to gen/
  *                               once it is live
@@ -37,6 +46,18 @@
  * of polc_gen_prog, never the directory names: a loader killed at any
  * point leaves the old generation enforcing, and the next call that
  * changes the datapath removes what the dead one left behind.
+ *
+ * Three kinds of change, from heaviest to lightest:
+ *   polc_datapath_apply     a new generation (policy changed: compiled
+ *                           with clang beforehand), swapped in whole
+ *   polc_endpoints_change   pods added/changed/deleted: the live
+ *                           generation's maps edited in place, no clang
+ *   polc_interface_prepare  an interface attached ahead of its pod
+ * and readers: polc_datapath_status, polc_endpoints_list,
+ * polc_rules_list, polc_monitor_* (verdict events).
+ *
+ * A handle (struct polc_datapath) is used by one thread at a time; it
+ * keeps the live artifact's inputs parsed between endpoint changes.
  *
  * Errors: every function returns 0 or a negative errno and, when err is
  * not NULL, fills it with a message meant for the person running the
