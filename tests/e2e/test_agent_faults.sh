@@ -130,10 +130,11 @@ load "$NT_TMP/b.polc" >/dev/null
 load "$NT_TMP/a.polc" >/dev/null
 mapfile -t points < <(kill_points "$POLC" load --pin-dir "$PIN" "$NT_TMP/b.polc")
 load "$NT_TMP/a.polc" >/dev/null
-declare -A outcome
+declare -A outcome phases
 kills=0
 for p in "${points[@]}"; do
 	read -r sc n what <<<"$p"
+	phases[$what]=1
 	killed_run "$sc" "$n" "$POLC" load --pin-dir "$PIN" "$NT_TMP/b.polc"
 	kills=$((kills + 1))
 	now=$(enforcing)
@@ -149,6 +150,7 @@ for p in "${points[@]}"; do
 	((kills % 8)) || [[ $(enforcing) == A ]] || bad "killed before $sc #$n ($what): A does not enforce after the repair"
 done
 ok "$kills kill points: the old policy enforced after ${outcome[A]:-0}, the complete new one after ${outcome[B]:-0}, a mix after 0"
+echo "        (killed before: $(printf '%s\n' "${!phases[@]}" | sort | tr '\n' ' '))"
 
 echo "-- polc endpoint add killed before each of its syscalls"
 mapfile -t points < <(kill_points "$POLC" endpoint add --pin-dir "$PIN" x/admin --label role=admin \
