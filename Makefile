@@ -55,6 +55,12 @@ CMOCKA_LIBS := -lcmocka
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Iruntime/include \
 	-Ibpf-templates -fdebug-compilation-dir=.
 
+# The shared test data (conformance cases, Cilium corpus, lint cases):
+# $POLC_SHARED_DIR, else shared/ beside the checkout, else the copy in
+# tests/shared-data. Exported to every test.
+POLC_SHARED_DIR ?= $(if $(wildcard $(CURDIR)/../shared/conformance/k8s-netpol/model.yaml),$(abspath $(CURDIR)/../shared),$(CURDIR)/tests/shared-data)
+export POLC_SHARED_DIR
+
 # ---- sources --------------------------------------------------------------
 
 COMPILER_SRCS := $(sort $(wildcard compiler/util/*.c compiler/frontend/*.c compiler/ir/*.c \

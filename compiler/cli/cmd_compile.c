@@ -25,7 +25,8 @@ static void usage(FILE *out)
 		"      --dump=STAGES   print stages to stdout: ir (policy IR), dp (datapath IR),\n"
 		"                      c (generated header)\n"
 		"      --format FMT    diagnostics as text (default), json, sarif or github\n"
-		"      --no-color      plain diagnostics\n");
+		"      --no-color      plain diagnostics\n"
+		"      --stats         time and memory of each stage, on stderr\n");
 }
 
 static int parse_dumps(const char *arg, unsigned *dumps)
@@ -78,6 +79,7 @@ int cmd_compile(int argc, char **argv)
 		{"dump", required_argument, NULL, 'D'},
 		{"format", required_argument, NULL, 'F'},
 		{"no-color", no_argument, NULL, 'N'},
+		{"stats", no_argument, NULL, 'S'},
 		{"check", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -112,6 +114,9 @@ int cmd_compile(int argc, char **argv)
 			break;
 		case 'N':
 			opts.color = false;
+			break;
+		case 'S':
+			opts.stats = true;
 			break;
 		case 'C':
 			check_only = true;

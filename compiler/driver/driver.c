@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../analysis/lint.h"
@@ -28,7 +29,47 @@ struct compilation {
 	struct ir_datapath dp;
 	bool resolved;      /* dp is complete */
 	int status;
+	/* --stats: time and arena growth of each stage. */
+	struct stage_stat {
+		const char *name;
+		double seconds;
+		size_t bytes;
+	} stats[8];
+	size_t n_stats;
+	double stat_t0;
+	size_t stat_bytes0;
 };
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The end of a stage, for --stats: time and arena bytes since the previous mark. */
+static void stage_done(struct compilation *c, const char *name)
+{
+	if (!c->opts->stats || c->n_stats == sizeof(c->stats) / sizeof(c->stats[0]))
+		return;
+	double t = monotonic_seconds();
+	size_t bytes = arena_used(c->arena);
+	c->stats[c->n_stats++] = (struct stage_stat){name, t - c->stat_t0, bytes - c->stat_bytes0};
+	c->stat_t0 = t;
+	c->stat_bytes0 = bytes;
+}
+
+static void print_stats(const struct compilation *c, FILE *out)
+{
+	double total = 0;
+	fprintf(out, "polc: %-14s %9s %12s\n", "stage", "seconds", "arena MiB");
+	for (size_t i = 0; i < c->n_stats; i++) {
+		total += c->stats[i].seconds;
+		fprintf(out, "polc: %-14s %9.3f %12.1f\n", c->stats[i].name, c->stats[i].seconds,
+			(double)c->stats[i].bytes / (1024.0 * 1024.0));
+	}
+	fprintf(out, "polc: %-14s %9.3f %12.1f\n", "total", total, (double)arena_used(c->arena) / (1024.0 * 1024.0));
+}
 
 /* The analysis commands hold a compilation open (driver.h). */
 struct polc_unit {
@@ -268,13 +309,16 @@ static int analyse(struct compilation *c)
 	c->diags.suppress_warnings = !c->opts->lint;
 	ir_program_init(&c->prog, c->arena);
 
+	c->stat_t0 = monotonic_seconds();
 	int status = front_end(c);
+	stage_done(c, "front end");
 	/* Lint resolves what did load, to check it; compile stops at the first failing stage. */
 	if (status == COMPILE_OK || (c->opts->lint && status == COMPILE_INVALID)) {
 		driver_canonicalize(&c->prog);
 		dump(c, COMPILE_DUMP_IR, dump_ir);
 		if (status == COMPILE_OK)
 			status = resolve(c);
+		stage_done(c, "passes");
 	}
 	if (c->opts->lint && status != COMPILE_IO) {
 		int lint_status = lint(c);
@@ -308,8 +352,11 @@ int polc_compile(const struct compile_options *opts)
 		dump(&c, COMPILE_DUMP_DP, dump_dp);
 		if (opts->output || opts->emit_c_dir || (opts->dumps & COMPILE_DUMP_C))
 			status = generate(&c);
+		stage_done(&c, "codegen+clang");
 	}
 	status = lint_status(&c, status);
+	if (opts->stats)
+		print_stats(&c, opts->diag_out ? opts->diag_out : stderr);
 
 	diag_sort(&c.diags);
 	diag_print(&c.diags, opts->diag_out ? opts->diag_out : stderr, opts->diag_format, DIAG_NOTE, opts->color);

@@ -45,6 +45,8 @@ struct compile_options {
 	enum diag_severity fail_level;
 	/* An input without policy is fine (polc diff from or to an empty set). */
 	bool no_policy_ok;
+	/* Print each stage's time and memory to diag_out (polc compile --stats). */
+	bool stats;
 };
 
 int polc_compile(const struct compile_options *opts);
