@@ -35,7 +35,8 @@
 #include <linux/types.h>
 
 /* Bumped whenever a struct below changes; the loader refuses mismatches. */
-#define POLC_LAYOUT_VERSION 5
+/* 6: main's 4 (event revision, budget counters), l7's 4 (HTTP state), DNS's 5 (polc_fqdn, FQDN peers). */
+#define POLC_LAYOUT_VERSION 6
 
 #define POLC_DIR_INGRESS 0
 #define POLC_DIR_EGRESS 1
@@ -405,7 +406,13 @@ struct polc_event {
 	__u8 dir;
 	__u8 verdict;
 	__u8 reason;
-	__u8 pad[7];
+	__u8 pad[3];
+	/*
+	 * polc_gen_state.revision of the generation that judged: user space
+	 * names rules and identities from that revision's tables, not from
+	 * whatever is live when the event is read.
+	 */
+	__u32 revision;
 };
 
 /*
@@ -427,6 +434,8 @@ struct polc_gen_state {
 struct polc_ev_budget {
 	__u64 last_ns; /* bpf_ktime_get_coarse_ns() */
 	__u64 tokens;
+	__u64 suppressed; /* verdicts not reported: over the rate */
+	__u64 lost;	  /* verdicts not reported: the ring buffer was full */
 };
 
 #define POLC_EV_RATE_PER_SEC 1000
@@ -469,6 +478,8 @@ _Static_assert(sizeof(struct polc_frag_key) == 44, "frag key layout");
 _Static_assert(sizeof(struct polc_frag_value) == 16, "frag value layout");
 _Static_assert(__builtin_offsetof(struct polc_frag_value, rule) == 12, "frag value layout");
 _Static_assert(sizeof(struct polc_event) == 80, "event layout");
+_Static_assert(__builtin_offsetof(struct polc_event, revision) == 76, "event layout");
+_Static_assert(sizeof(struct polc_ev_budget) == 32, "event budget layout");
 _Static_assert(sizeof(struct polc_gen_state) == 8, "gen state layout");
 
 #endif
