@@ -108,7 +108,8 @@ static long polc_dns_learn_cb(__u32 i, void *ctx)
 	return 0;
 }
 
-#define POLC_DNS_ANS_PARTIAL 1u /* polc_dns_answer(): the frame holds only the start of the message */
+/* polc_dns_answer(): the frame holds only the start of the message (a bit no POLC_L7_A_* uses). */
+#define POLC_DNS_ANS_PARTIAL (1u << 8)
 
 /*
  * The answer at frame [off, off + len), to a query judged by the DNS set

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "grammar/regex.h"
+#include "polc/artifact.h"
 
 #include "codegen.h"
 #include "emit.h"
@@ -163,6 +164,7 @@ int codegen_dns_tables(struct emitter *e, struct arena *arena, const struct ir_d
 	emit_blank(e);
 	emit_line(e, "#include \"dns_tables.h\"");
 	emit_blank(e);
+	size_t tables_start = e->out.len;
 	emit_line(e, "#define POLC_DNS_NR_SETS %zu", n_sets);
 	emit_line(e, "#define POLC_FQDN_NR_GROUPS %zu", n_groups);
 	emit_line(e, "#define POLC_DNS_CLASS_LEN %zu", t.cls.len ? t.cls.len : 1);
@@ -202,5 +204,15 @@ int codegen_dns_tables(struct emitter *e, struct arena *arena, const struct ir_d
 	}
 	emit_close(e, ";");
 	strbuf_free(&sb);
+	/*
+	 * The tables are compiled into the program: a re-resolution without
+	 * clang (reresolve.c compares the POLC_GEN_ defines) must see that
+	 * they changed, and refuse.
+	 */
+	int err = strbuf_error(&e->out);
+	if (err)
+		return err;
+	uint64_t h = polc_hash64(e->out.data + tables_start, e->out.len - tables_start, 0);
+	emit_line(e, "#define POLC_GEN_DNS_TABLES 0x%016" PRIx64 "ull /* what the tables above hold */", h);
 	return strbuf_error(&e->out);
 }

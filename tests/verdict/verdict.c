@@ -167,8 +167,10 @@ int main(int argc, char **argv)
 			failed += verdict_group_l7(&topo);
 		else if (strcmp(argv[2], "compiled") == 0)
 			failed += verdict_group_compiled(&topo);
+		else if (strcmp(argv[2], "dns") == 0)
+			failed += verdict_group_dns(&topo);
 		else
-			fprintf(stderr, "verdict: --group takes l7 or compiled\n");
+			fprintf(stderr, "verdict: --group takes l7, dns or compiled\n");
 		printf("SUMMARY verdict: %zu passed, %d failed (%zu tests)\n", n_tests - (size_t)failed, failed,
 		       n_tests);
 		return failed ? 1 : 0;
@@ -181,6 +183,7 @@ int main(int argc, char **argv)
 	failed += verdict_group_verifier(&topo);
 	failed += verdict_group_compiled(&topo);
 	failed += verdict_group_l7(&topo);
+	failed += verdict_group_dns(&topo);
 
 	/* Again, reading every header through bpf_skb_load_bytes() (a non-linear skb's path). */
 	struct topo helper = topo;

@@ -85,6 +85,8 @@ int verdict_group_observe(struct topo *topo);
 int verdict_group_verifier(struct topo *topo);
 /* Random policy sets through the whole compiler, judged in the kernel (test_compiled.c). */
 int verdict_group_compiled(struct topo *topo);
+/* DNS rules and toFQDNs through the whole compiler (test_dns.c). */
+int verdict_group_dns(struct topo *topo);
 /* L7 HTTP rules through the whole compiler, TCP conversations played through the kernel (test_l7.c). */
 int verdict_group_l7(struct topo *topo);
 
