@@ -248,8 +248,8 @@ int pass_dns(struct pass_ctx *ctx)
 			diag_warning(ctx->diags, first->loc, first->path, "fqdn-without-dns-rule",
 				     "add an egress rule with toPorts [{ports: [{port: \"53\", protocol: ANY}], rules: "
 				     "{dns: [{matchPattern: \"*\"}]}}] to the DNS servers",
-				     "toFQDNs learns addresses from the answers to DNS queries that a DNS rule judged; no "
-				     "DNS rule applies to %zu endpoint(s) this rule applies to: it allows them nothing",
+				     "toFQDNs learns addresses from the answers to DNS queries that a DNS rule judged, and "
+				     "no DNS rule applies to the pods this selects (%zu): it allows them nothing",
 				     pol->n_endpoints);
 		}
 		uint32_t gid = 0;
