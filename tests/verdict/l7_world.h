@@ -106,6 +106,8 @@ int l7_teardown(void **state);
 
 /* test_l7_random.c: random heads, the kernel against a reference parser. */
 void test_l7_random_heads(void **state);
+/* test_l7_random.c: random streams of requests and bodies, cut into random segments. */
+void test_l7_random_streams(void **state);
 
 /* Both veth pairs, up. 0 or -errno. */
 int l7_world_ifaces(void);

@@ -509,6 +509,7 @@ int verdict_group_l7(struct topo *topo)
 		cmocka_unit_test_setup_teardown(test_audit, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_policy_updates, l7_setup, l7_teardown),
 		cmocka_unit_test_setup_teardown(test_l7_random_heads, l7_setup, l7_teardown),
+		cmocka_unit_test_setup_teardown(test_l7_random_streams, l7_setup, l7_teardown),
 	};
 	return VT_RUN_GROUP("l7", tests, topo);
 }

@@ -384,3 +384,133 @@ void test_l7_random_heads(void **state)
 		      (size_t)REQUESTS, counts[ALLOW], counts[DENY], counts[BAD]);
 	assert_true(counts[ALLOW] > REQUESTS / 20 && counts[DENY] > REQUESTS / 20 && counts[BAD] > REQUESTS / 20);
 }
+
+/* ---- random streams ----------------------------------------------------------- */
+
+#define STREAMS 120
+
+struct stream {
+	char bytes[1800];
+	size_t len;
+	/* Where heads are ([start, end) each): cuts never fall inside one. */
+	size_t head_start[16], head_end[16];
+	size_t n_heads;
+	size_t denied_at; /* start of the refused head, or len when there is none */
+};
+
+static void add(struct stream *st, const char *text, size_t n)
+{
+	if (st->len + n <= sizeof(st->bytes)) {
+		memcpy(st->bytes + st->len, text, n);
+		st->len += n;
+	}
+}
+
+static void adds(struct stream *st, const char *text)
+{
+	add(st, text, strlen(text));
+}
+
+static void head(struct stream *st, const char *text)
+{
+	st->head_start[st->n_heads] = st->len;
+	adds(st, text);
+	st->head_end[st->n_heads++] = st->len;
+}
+
+/* Body bytes that look like framing and like requests: only counting may pass them. */
+static void body_bytes(struct stream *st, size_t n)
+{
+	static const char pool[] = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n0\r\n\r\n5;x\r\nabc";
+	for (size_t i = 0; i < n; i++) {
+		char c = pool[rnd(sizeof(pool) - 1)];
+		add(st, &c, 1);
+	}
+}
+
+static void random_stream(struct stream *st)
+{
+	char line[256];
+	memset(st, 0, sizeof(*st));
+	uint32_t n = 1 + rnd(5);
+	for (uint32_t i = 0; i < n && st->len < 1200; i++) {
+		switch (rnd(3)) {
+		case 0:
+			head(st, "GET /public/x HTTP/1.1\r\nHost: s\r\n\r\n");
+			break;
+		case 1: {
+			uint32_t cl = rnd(200);
+			snprintf(line, sizeof(line), "POST /public/upload HTTP/1.1\r\nHost: s\r\nContent-Length: %u\r\n\r\n", cl);
+			head(st, line);
+			body_bytes(st, cl);
+			break;
+		}
+		default: {
+			head(st, "POST /public/upload HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\n");
+			uint32_t chunks = rnd(4);
+			for (uint32_t k = 0; k < chunks; k++) {
+				uint32_t size = 1 + rnd(90);
+				snprintf(line, sizeof(line), rnd(2) ? "%x\r\n" : "%X;name=value\r\n", size);
+				adds(st, line);
+				body_bytes(st, size);
+				adds(st, "\r\n");
+			}
+			adds(st, rnd(3) ? "0\r\n\r\n" : "0\r\nX-Trailer: t\r\n\r\n");
+		}
+		}
+	}
+	st->denied_at = st->len;
+	if (rnd(2)) {
+		st->denied_at = st->len;
+		head(st, "DELETE /public/x HTTP/1.1\r\nHost: s\r\n\r\n");
+	}
+}
+
+/* Framing followed across segments cut anywhere but inside heads. */
+void test_l7_random_streams(void **state)
+{
+	struct l7w *w = *state;
+	world_init(w, true);
+	add_rule(w, 80, "- {method: GET, path: '/public(/.*)?'}\n- {method: POST, path: /public/upload}\n");
+	world_load(w);
+	rnd_state = 4242;
+	size_t segments_sent = 0, refused = 0;
+	for (int i = 0; i < STREAMS; i++) {
+		struct stream st;
+		struct conv c;
+		random_stream(&st);
+		conv_init(&c, w, 4, (uint16_t)(30000 + i));
+		conv_open(&c);
+		size_t at = 0;
+		while (at < st.len) {
+			/* Up to 400 bytes, never ending inside a head. */
+			size_t cut = at + 1 + rnd(400);
+			if (cut > st.len)
+				cut = st.len;
+			for (size_t h = 0; h < st.n_heads; h++)
+				if (cut > st.head_start[h] && cut < st.head_end[h])
+					cut = st.head_end[h];
+			struct seen s;
+			client_seg(&c, c.cseq, PKT_ACK | PKT_PSH, st.bytes + at, cut - at, &s);
+			segments_sent++;
+			bool has_denied = st.denied_at < st.len && st.denied_at >= at && st.denied_at < cut;
+			if (has_denied) {
+				if (s.flags != (PKT_ACK | PKT_RST))
+					fail_msg("stream %d: the refused request at %zu (segment %zu..%zu) passed", i,
+						 st.denied_at, at, cut);
+				refused++;
+				break;
+			}
+			if (!unchanged(&s, c.cseq, PKT_ACK | PKT_PSH, cut - at)) {
+				fprintf(stderr, "stream %d, segment %zu..%zu of %zu:\n", i, at, cut, st.len);
+				fwrite(st.bytes, 1, st.len, stderr);
+				fail_msg("an allowed segment was not passed (verdict %d flags 0x%x)", s.verdict, s.flags);
+			}
+			c.cseq += (uint32_t)(cut - at);
+			at = cut;
+		}
+	}
+	print_message("      %d random streams, %zu segments: bodies and chunks followed, %zu refused at the right segment\n",
+		      STREAMS, segments_sent, refused);
+	assert_true(refused > STREAMS / 4);
+}
