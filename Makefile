@@ -6,7 +6,7 @@
 #   make demo       compile policies/demo and enforce it on a namespace topology (root)
 #   make test       the whole suite: unit, golden, corpus, lint, in-kernel verdicts,
 #                   end-to-end traffic, conformance (IPv4 + IPv6), then the
-#                   ASan/UBSan build of the suite
+#                   ASan/UBSan build of the suite, then a short fuzz run
 #   make bench      per-packet and compile-time benchmarks
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -55,6 +55,12 @@ CMOCKA_LIBS := -lcmocka
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Iruntime/include \
 	-Ibpf-templates -fdebug-compilation-dir=.
 
+# The shared test data (conformance cases, Cilium corpus, lint cases):
+# $POLC_SHARED_DIR, else shared/ beside the checkout, else the copy in
+# tests/shared-data. Exported to every test.
+POLC_SHARED_DIR ?= $(if $(wildcard $(CURDIR)/../shared/conformance/k8s-netpol/model.yaml),$(abspath $(CURDIR)/../shared),$(CURDIR)/tests/shared-data)
+export POLC_SHARED_DIR
+
 # ---- sources --------------------------------------------------------------
 
 COMPILER_SRCS := $(sort $(wildcard compiler/util/*.c compiler/frontend/*.c compiler/ir/*.c \
@@ -83,6 +89,11 @@ CLI_OBJS := $(call obj,$(CLI_SRCS))
 COMPILER_LIB := $(BUILD)/libpolc-compiler.a
 RUNTIME_LIB := $(BUILD)/libpolc.a
 RUNTIME_SO := $(BUILD)/libpolc.so
+# What make install ships: the ABI is runtime/libpolc.map; the static
+# archive is one object with every other symbol made local.
+LIBPOLC_MAP := runtime/libpolc.map
+DIST_LIB := $(BUILD)/dist/libpolc.a
+MAN_PAGES := $(sort $(wildcard runtime/man/*.[0-9]))
 POLC := $(BUILD)/polc
 EMBED := $(BUILD)/tools/embed
 
@@ -122,11 +133,11 @@ fixture_flags_badlayout := -DFIXTURE_BAD_LAYOUT
 LOADER_TEST_OBJS := $(call obj,tests/loader/testart.c) $(BUILD)/gen/test_fixtures.o
 LOADER_TOOL := $(BUILD)/tests/loader/polc-loadtest
 
-.PHONY: all deps polc demo test check check-sanitize bench fuzz install clean \
-	test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e \
+.PHONY: all deps polc demo test check check-sanitize bench fuzz fuzz-smoke install clean \
+	test-abi test-unit test-golden test-corpus test-lint test-verdict test-verdict-combos test-e2e \
 	test-conformance test-re2
 
-all: deps-check $(POLC) $(RUNTIME_SO) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
+all: deps-check $(POLC) $(RUNTIME_SO) $(DIST_LIB) $(UNIT_BINS) $(TOOL_BINS) $(LOADER_TOOL) $(if $(VERDICT_SRCS),$(VERDICT_BIN)) $(BENCH_BINS)
 
 polc: $(POLC)
 
@@ -195,9 +206,20 @@ $(RUNTIME_LIB): $(RUNTIME_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(RUNTIME_SO): $(RUNTIME_OBJS) $(COMPILER_LIB)
+$(RUNTIME_SO): $(RUNTIME_OBJS) $(COMPILER_LIB) $(LIBPOLC_MAP)
 	$(call msg,LD,$@)
-	$(Q)$(CC) -shared -Wl,-soname,libpolc.so.0 $(ALL_LDFLAGS) -o $@ $(RUNTIME_OBJS) $(COMPILER_LIB) $(LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libpolc.so.0 -Wl,--version-script=$(LIBPOLC_MAP) -Wl,--no-undefined \
+		$(ALL_LDFLAGS) -o $@ $(RUNTIME_OBJS) $(COMPILER_LIB) $(LIBS)
+
+$(BUILD)/dist/libpolc.syms: $(LIBPOLC_MAP)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)sed -n 's/^[[:space:]]*\(polc_[a-z0-9_]*\);$$/\1/p' $< >$@
+
+$(DIST_LIB): $(RUNTIME_OBJS) $(COMPILER_OBJS) $(BUILD)/dist/libpolc.syms
+	$(call msg,AR,$@)
+	$(Q)$(LD) -r -o $(BUILD)/dist/libpolc-all.o $(RUNTIME_OBJS) $(COMPILER_OBJS)
+	$(Q)objcopy --keep-global-symbols=$(BUILD)/dist/libpolc.syms $(BUILD)/dist/libpolc-all.o $(BUILD)/dist/libpolc.o
+	$(Q)rm -f $@ && ar rcs $@ $(BUILD)/dist/libpolc.o
 
 $(POLC): $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,LD,$@)
@@ -271,17 +293,30 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) $(
 # libFuzzer targets: the compiler and runtime sources built again by clang
 # with coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside
 # them): make fuzz && build/fuzz/fuzz_regex -dict=tests/fuzz/regex.dict DIR
+# The sources are compiled once (fuzzer-no-link) and shared by every target.
 FUZZ_LINK_SRCS = $(COMPILER_SRCS) $(GRAMMAR_SRCS) $(GRAMMAR_GEN_C) $(BUILD)/gen/templates.c \
 	$(RUNTIME_SRCS) $(BUILD)/gen/entry_objects.c
+FUZZ_OBJS = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_LINK_SRCS))
+FUZZ_CFLAGS = $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function -Wno-format-nonliteral \
+	-fsanitize=fuzzer-no-link,address,undefined -Itests/unit -Igrammar
 
 fuzz: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LINK_SRCS) $(GRAMMAR_GEN_H)
+$(FUZZ_OBJS): $(BUILD)/fuzz/obj/%.o: %.c $(GRAMMAR_GEN_H)
+	$(call msg,FUZZCC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(filter-out -Werror $(SAN_FLAGS),$(ALL_CFLAGS)) -Wno-unused-function \
-		-Wno-format-nonliteral -fsanitize=fuzzer,address,undefined -Itests/unit -Igrammar \
-		-o $@ $< $(FUZZ_LINK_SRCS) $(LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
+# A short run of every fuzz target from its seed corpus (tests/fuzz/corpus/),
+# part of make test: FUZZ_SMOKE_SECONDS each, new inputs kept out of the tree.
+FUZZ_SMOKE_SECONDS ?= 7
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)tests/fuzz/smoke.sh $(BUILD) $(FUZZ_SMOKE_SECONDS)
 
 test-unit: all
 	$(Q)tests/lib/run-unit.sh $(BUILD)
@@ -314,8 +349,12 @@ test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD) --as-cilium
 
+# libpolc exports exactly its public API (runtime/libpolc.map).
+test-abi: all
+	$(Q)tests/lib/check-exports.sh runtime/include/polc $(LIBPOLC_MAP) $(RUNTIME_SO) $(DIST_LIB)
+
 # Everything, with the normal build.
-check: test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance
+check: test-abi test-unit test-re2 test-golden test-corpus test-lint test-verdict test-e2e test-conformance
 
 # The suite that does not need traffic, under ASan and UBSan.
 check-sanitize:
@@ -325,6 +364,7 @@ check-sanitize:
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check-sanitize
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	@echo "polc: all tests passed"
 
 bench: deps all
@@ -335,17 +375,18 @@ demo: deps all
 
 # ---- install --------------------------------------------------------------
 
-install: all
+# Only built things are installed: run make first if you install as another user.
+install: $(POLC) $(RUNTIME_SO) $(DIST_LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/polc \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man8
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(POLC) $(DESTDIR)$(PREFIX)/bin/polc
-	install -m 0644 $(RUNTIME_LIB) $(DESTDIR)$(PREFIX)/lib/libpolc.a
+	install -m 0644 $(DIST_LIB) $(DESTDIR)$(PREFIX)/lib/libpolc.a
 	install -m 0755 $(RUNTIME_SO) $(DESTDIR)$(PREFIX)/lib/libpolc.so.0
 	ln -sf libpolc.so.0 $(DESTDIR)$(PREFIX)/lib/libpolc.so
 	install -m 0644 runtime/include/polc/*.h $(DESTDIR)$(PREFIX)/include/polc/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(POLC_VERSION)|g' runtime/libpolc.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpolc.pc
-	for m in runtime/man/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/ || true; done
+	for m in $(MAN_PAGES); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; done
 
 clean:
 	rm -rf build build-asan

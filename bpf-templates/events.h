@@ -25,16 +25,12 @@
 
 /*
  * Per CPU and without atomics: a program runs to completion on its CPU,
- * and a lost update only misjudges the budget by one event.
+ * and a lost update only misjudges the budget by one event. What the
+ * budget refuses is counted, so that user space can say how much it
+ * did not see (polc status).
  */
-static __always_inline bool polc_ev_budget_take(__u64 now)
+static __always_inline bool polc_ev_budget_take(struct polc_ev_budget *b, __u64 now)
 {
-	__u32 zero = 0;
-	struct polc_ev_budget *b = bpf_map_lookup_elem(&polc_ev_budget, &zero);
-
-	if (!b)
-		return false;
-
 	__u64 gap = now > b->last_ns ? now - b->last_ns : 0;
 	__u64 tokens = b->tokens;
 
@@ -43,6 +39,7 @@ static __always_inline bool polc_ev_budget_take(__u64 now)
 	b->last_ns = now;
 	if (tokens < POLC_EV_TOKEN) {
 		b->tokens = tokens;
+		b->suppressed++;
 		return false;
 	}
 	b->tokens = tokens - POLC_EV_TOKEN;
@@ -63,15 +60,22 @@ static __always_inline bool polc_event_wanted(const struct polc_ctx *c, __u32 ve
  */
 POLC_GLOBAL int polc_event(const struct polc_ctx *c, __u32 verdict, __u32 reason, __u32 rule)
 {
+	__u32 zero = 0;
+
 	if (!c || !polc_event_wanted(c, verdict))
 		return 0;
-	if (!polc_ev_budget_take(bpf_ktime_get_coarse_ns()))
+
+	struct polc_ev_budget *b = bpf_map_lookup_elem(&polc_ev_budget, &zero);
+
+	if (!b || !polc_ev_budget_take(b, bpf_ktime_get_coarse_ns()))
 		return 0;
 
 	struct polc_event *e = bpf_ringbuf_reserve(&polc_events, sizeof(*e), 0);
 
-	if (!e)
+	if (!e) {
+		b->lost++;
 		return 0;
+	}
 
 	bool ingress = c->dir == POLC_DIR_INGRESS;
 
@@ -98,6 +102,7 @@ POLC_GLOBAL int polc_event(const struct polc_ctx *c, __u32 verdict, __u32 reason
 	e->dir = c->dir;
 	e->verdict = verdict;
 	e->reason = reason;
+	e->revision = c->revision;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -62,6 +62,17 @@
 /* ICMPv6 neighbour discovery: router solicitation .. redirect (RFC 4861). */
 #define POLC_ICMPV6_ND_FIRST 133
 #define POLC_ICMPV6_ND_LAST 137
+/* Multicast listener discovery (RFC 2710, RFC 3810): what a link needs for ND to work. */
+#define POLC_ICMPV6_MLD_QUERY 130
+#define POLC_ICMPV6_MLD_REPORT 131
+#define POLC_ICMPV6_MLD_DONE 132
+#define POLC_ICMPV6_MLD2_REPORT 143
+
+static __always_inline bool polc_icmpv6_is_link_control(__u8 type)
+{
+	return (type >= POLC_ICMPV6_ND_FIRST && type <= POLC_ICMPV6_ND_LAST) ||
+	       (type >= POLC_ICMPV6_MLD_QUERY && type <= POLC_ICMPV6_MLD_DONE) || type == POLC_ICMPV6_MLD2_REPORT;
+}
 
 /* The IPv6 fragment header (the kernel's struct frag_hdr is not UAPI). */
 struct polc_ipv6_frag_hdr {
@@ -370,9 +381,11 @@ static __always_inline int polc_parse_l4(struct __sk_buff *skb, struct polc_pkt 
 			pkt->dport = bpf_ntohs(icmp.id);
 			pkt->rport = pkt->family == POLC_AF_INET ? POLC_ICMP_ECHO : POLC_ICMPV6_ECHO_REQUEST;
 		}
-		/* Neighbour discovery and router solicitation/advertisement keep the link alive. */
-		if (pkt->family == POLC_AF_INET6 && icmp.type >= POLC_ICMPV6_ND_FIRST &&
-		    icmp.type <= POLC_ICMPV6_ND_LAST)
+		/*
+		 * Neighbour discovery, router solicitation/advertisement and
+		 * multicast listener discovery keep the link alive: never policy.
+		 */
+		if (pkt->family == POLC_AF_INET6 && polc_icmpv6_is_link_control(icmp.type))
 			return POLC_PARSE_PASS;
 	}
 	/* Any other protocol: no ports, policy matches it by protocol alone. */

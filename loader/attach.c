@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,9 +275,15 @@ static int clsact_detach(const struct polc_attacher *at, uint32_t ifindex, const
 int polc_attach_iface(const struct polc_attacher *at, uint32_t ifindex, const char *ifname,
 		      enum polc_attach_mode mode, bool *changed, struct polc_error *err)
 {
+	return polc_attach_iface_flags(at, ifindex, ifname, mode, 0, changed, err);
+}
+
+int polc_attach_iface_flags(const struct polc_attacher *at, uint32_t ifindex, const char *ifname,
+			    enum polc_attach_mode mode, uint32_t flags, bool *changed, struct polc_error *err)
+{
 	if (mode != POLC_ATTACH_TCX && mode != POLC_ATTACH_CLSACT)
 		return polc_errf(err, -EINVAL, "attach mode must be tcx or clsact");
-	struct polc_attach_rec rec = { .ifindex = ifindex, .mode = (uint32_t)mode };
+	struct polc_attach_rec rec = { .ifindex = ifindex, .mode = (uint32_t)mode | flags };
 	snprintf(rec.ifname, sizeof(rec.ifname), "%s", ifname);
 	struct polc_attach_rec old;
 	bool same = bpf_map_lookup_elem(at->rec_fd, &ifindex, &old) == 0 && memcmp(&old, &rec, sizeof(rec)) == 0;
@@ -294,13 +301,20 @@ int polc_attach_iface(const struct polc_attacher *at, uint32_t ifindex, const ch
 	return 0;
 }
 
+bool polc_attach_keep_prepared(const struct polc_attach_rec *rec)
+{
+	char name[IF_NAMESIZE];
+	return (rec->mode & POLC_ATTACH_F_PREPARED) && if_indextoname(rec->ifindex, name) &&
+	       strncmp(name, rec->ifname, sizeof(rec->ifname)) == 0;
+}
+
 int polc_detach_iface(const struct polc_attacher *at, const struct polc_attach_rec *rec, struct polc_error *err)
 {
 	int rc = 0;
 	for (int h = 0; h < NR_HOOKS && rc == 0; h++) {
 		/* Links are removed in both modes: a pin left by a tcx attempt of a crashed loader goes too. */
 		rc = tcx_detach(at->pin_dir, rec->ifindex, h, err);
-		if (rc == 0 && rec->mode == POLC_ATTACH_CLSACT)
+		if (rc == 0 && POLC_ATTACH_MODE(rec->mode) == POLC_ATTACH_CLSACT)
 			rc = clsact_detach(at, rec->ifindex, rec->ifname, h, err);
 	}
 	if (rc)

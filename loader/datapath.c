@@ -26,16 +26,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "driver/reresolve.h"
 #include "loader/cleanup.h"
 #include "loader/loader.h"
 
 #define LOCK_TIMEOUT_DEFAULT_MS 30000u
-
-struct polc_datapath {
-	char pin_dir[PATH_MAX];
-	enum polc_attach_mode mode;
-	unsigned int lock_timeout_ms;
-};
 
 /* The libbpf way to accept opts structs of other sizes (see polc/libpolc.h). */
 #define OPTS_HAS(opts, field) \
@@ -107,8 +102,24 @@ int polc_datapath_open(const struct polc_datapath_opts *opts, struct polc_datapa
 	const char *pin_dir = OPTS_GET(opts, pin_dir, NULL);
 	enum polc_attach_mode mode = OPTS_GET(opts, attach_mode, POLC_ATTACH_AUTO);
 	unsigned timeout = OPTS_GET(opts, lock_timeout_ms, 0u);
+	enum polc_events events = OPTS_GET(opts, events, POLC_EVENTS_DEFAULT);
 	if (mode != POLC_ATTACH_AUTO && mode != POLC_ATTACH_TCX && mode != POLC_ATTACH_CLSACT)
 		return polc_errf(err, -EINVAL, "unknown attach mode %d", (int)mode);
+	uint32_t gen_events;
+	switch (events) {
+	case POLC_EVENTS_DEFAULT:
+	case POLC_EVENTS_ALL:
+		gen_events = POLC_GEN_F_EVENTS_DROP | POLC_GEN_F_EVENTS_ALLOW;
+		break;
+	case POLC_EVENTS_DROPS:
+		gen_events = POLC_GEN_F_EVENTS_DROP;
+		break;
+	case POLC_EVENTS_NONE:
+		gen_events = 0;
+		break;
+	default:
+		return polc_errf(err, -EINVAL, "unknown events setting %d", (int)events);
+	}
 
 	struct polc_datapath *dp = calloc(1, sizeof(*dp));
 	if (!dp)
@@ -122,21 +133,29 @@ int polc_datapath_open(const struct polc_datapath_opts *opts, struct polc_datapa
 	}
 	dp->mode = mode;
 	dp->lock_timeout_ms = timeout ? timeout : LOCK_TIMEOUT_DEFAULT_MS;
+	dp->events = gen_events;
 	*out = dp;
 	return 0;
 }
 
 void polc_datapath_close(struct polc_datapath *dp)
 {
+	if (!dp)
+		return;
+	rr_cache_free(dp->rr_cache);
 	free(dp);
 }
 
 /* ---- pin dir paths ---- */
 
+int polc_pin_path(char *buf, size_t size, const char *pin_dir, const char *sub, const char *name)
+{
+	return name ? polc_path(buf, size, "%s/%s/%s", pin_dir, sub, name) : polc_path(buf, size, "%s/%s", pin_dir, sub);
+}
+
 static int sub_path(char *buf, size_t size, const struct polc_datapath *dp, const char *sub, const char *name)
 {
-	return name ? polc_path(buf, size, "%s/%s/%s", dp->pin_dir, sub, name)
-		    : polc_path(buf, size, "%s/%s", dp->pin_dir, sub);
+	return polc_pin_path(buf, size, dp->pin_dir, sub, name);
 }
 
 static const char *const pin_subdirs[] = { "shared", "entry", "links", "gen", "staging" };
@@ -173,14 +192,6 @@ static bool parse_gen_name(const char *name, uint64_t *revision, uint32_t *prog_
 
 /* ---- the live generation ---- */
 
-struct live {
-	int prog_fd; /* -1: slot 0 is empty */
-	uint32_t prog_id;
-	bool has_revision; /* known from its gen/ directory */
-	uint64_t revision;
-	char name[64]; /* its gen/ directory, "" if not found */
-};
-
 static uint32_t slot0_prog_id(const struct polc_shared *sh)
 {
 	__u32 key = 0, id = 0;
@@ -199,15 +210,21 @@ static bool gen_dir_holds(const char *dir, uint32_t prog_id)
 	return fd >= 0 && polc_obj_id(fd) == prog_id;
 }
 
-/*
- * Find the live generation, move it to gen/ if a killed loader left it in
- * staging/, and remove every other generation directory (leftovers of
- * failed or killed loaders: nothing points at them).
- */
-static int recover_live(const struct polc_datapath *dp, const struct polc_shared *sh, struct live *out,
-			struct polc_error *err)
+void polc_live_release(struct polc_live *lv)
 {
-	struct live lv = { .prog_fd = -1 };
+	polc_closep(&lv->prog_fd);
+}
+
+/*
+ * Find the live generation; with recover, move it to gen/ if a killed
+ * loader left it in staging/, and remove every other generation
+ * directory (leftovers of failed or killed loaders: nothing points at
+ * them) and a live state a killed writer left half-pinned.
+ */
+int polc_live_find(const char *pin_dir, const struct polc_shared *sh, bool recover, struct polc_live *out,
+		   struct polc_error *err)
+{
+	struct polc_live lv = { .prog_fd = -1 };
 	char dir[PATH_MAX], path[PATH_MAX], dest[PATH_MAX];
 	lv.prog_id = slot0_prog_id(sh);
 	if (lv.prog_id) {
@@ -221,7 +238,7 @@ static int recover_live(const struct polc_datapath *dp, const struct polc_shared
 	}
 	static const char *const where[] = { "gen", "staging" };
 	for (size_t w = 0; w < POLC_ARRAY_SIZE(where); w++) {
-		sub_path(dir, sizeof(dir), dp, where[w], NULL);
+		polc_pin_path(dir, sizeof(dir), pin_dir, where[w], NULL);
 		DIR *d = opendir(dir);
 		if (!d)
 			continue;
@@ -240,15 +257,24 @@ static int recover_live(const struct polc_datapath *dp, const struct polc_shared
 				lv.has_revision = true;
 				lv.revision = rev;
 				polc_path(lv.name, sizeof(lv.name), "%s", e->d_name); /* parse_gen_name: short */
-				if (w == 1) {
+				polc_path(lv.dir, sizeof(lv.dir), "%s", path);
+				if (w == 1 && recover) {
 					/* Killed after the switch: finish what it started. */
-					sub_path(dest, sizeof(dest), dp, "gen", e->d_name);
+					polc_pin_path(dest, sizeof(dest), pin_dir, "gen", e->d_name);
 					if (rename(path, dest))
 						rc = polc_errf_sys(err, -errno, "cannot move %s to %s", path, dest);
+					else
+						polc_path(lv.dir, sizeof(lv.dir), "%s", dest);
+				}
+				if (rc == 0 && recover) {
+					char fresh[PATH_MAX];
+					if (polc_record_path(fresh, sizeof(fresh), lv.dir, true) == 0)
+						unlink(fresh);
 				}
 				continue;
 			}
-			rc = polc_unpin_dir(path, err);
+			if (recover)
+				rc = polc_unpin_dir(path, err);
 		}
 		closedir(d);
 		if (rc) {
@@ -261,13 +287,11 @@ static int recover_live(const struct polc_datapath *dp, const struct polc_shared
 }
 
 /* Does the live generation's polc_endpoints hold exactly these endpoints? */
-static bool endpoints_unchanged(const struct polc_datapath *dp, const struct live *lv, const struct polc_eps *eps)
+static bool endpoints_unchanged(const struct polc_live *lv, const struct polc_eps *eps)
 {
 	char path[PATH_MAX];
-	if (!lv->name[0] || sub_path(path, sizeof(path), dp, "gen", lv->name) ||
-	    strlen(path) + sizeof("/" POLC_MAP_ENDPOINTS) > sizeof(path))
+	if (!lv->name[0] || polc_path(path, sizeof(path), "%s/%s", lv->dir, POLC_MAP_ENDPOINTS))
 		return false;
-	strcat(path, "/" POLC_MAP_ENDPOINTS);
 	_cleanup_close_ int fd = bpf_obj_get(path);
 	if (fd < 0)
 		return false;
@@ -291,6 +315,25 @@ static bool endpoints_unchanged(const struct polc_datapath *dp, const struct liv
 		count++;
 	}
 	return count == eps->n;
+}
+
+/*
+ * Is the live generation exactly its artifact: no pod changed since it
+ * was loaded (polc endpoint)? A generation without a live state (loaded
+ * by an older polc) is taken at its word.
+ */
+static bool live_is_artifact(const struct polc_live *lv)
+{
+	struct polc_artifact *rec = NULL;
+	if (polc_record_read(lv->dir, &rec, NULL))
+		return true;
+	uint64_t base = 0, rev = 1;
+	char pending[8];
+	bool same = polc_record_info_u64(rec, "base_revision", 16, &base) == 0 &&
+		    polc_record_info_u64(rec, "revision", 16, &rev) == 0 && base == rev &&
+		    polc_record_info(rec, "pending", pending, sizeof(pending)) != 0;
+	polc_artifact_free(rec);
+	return same;
 }
 
 /* ---- attachments ---- */
@@ -360,7 +403,7 @@ static void detach_unlisted(const struct polc_attacher *at, const struct polc_ep
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (listed(eps, recs[i].ifindex))
+		if (listed(eps, recs[i].ifindex) || polc_attach_keep_prepared(&recs[i]))
 			continue;
 		if (polc_detach_iface(at, &recs[i], NULL) == 0)
 			r->detached++;
@@ -376,15 +419,15 @@ static void detach_unlisted(const struct polc_attacher *at, const struct polc_ep
 	}
 }
 
-static int choose_mode(const struct polc_datapath *dp, int rec_fd, const struct polc_eps *eps,
-		       enum polc_attach_mode *out, struct polc_error *err)
+int polc_choose_mode(const struct polc_datapath *dp, int rec_fd, uint32_t probe_ifindex, enum polc_attach_mode *out,
+		     struct polc_error *err)
 {
 	_cleanup_free_ struct polc_attach_rec *recs = NULL;
 	size_t n = 0;
 	int rc = polc_attach_list(rec_fd, &recs, &n, err);
 	if (rc)
 		return rc;
-	enum polc_attach_mode existing = n ? (enum polc_attach_mode)recs[0].mode : POLC_ATTACH_AUTO;
+	enum polc_attach_mode existing = n ? (enum polc_attach_mode)POLC_ATTACH_MODE(recs[0].mode) : POLC_ATTACH_AUTO;
 	if (existing != POLC_ATTACH_TCX && existing != POLC_ATTACH_CLSACT)
 		existing = POLC_ATTACH_AUTO;
 	if (dp->mode != POLC_ATTACH_AUTO && existing != POLC_ATTACH_AUTO && dp->mode != existing)
@@ -392,8 +435,8 @@ static int choose_mode(const struct polc_datapath *dp, int rec_fd, const struct 
 				 "the datapath at %s is attached with %s; unload it first to use %s", dp->pin_dir,
 				 polc_attach_mode_str(existing), polc_attach_mode_str(dp->mode));
 	enum polc_attach_mode mode = dp->mode != POLC_ATTACH_AUTO ? dp->mode : existing;
-	if (eps->n && mode != POLC_ATTACH_CLSACT) {
-		bool tcx = polc_tcx_supported(eps->v[0].ifindex);
+	if (probe_ifindex && mode != POLC_ATTACH_CLSACT) {
+		bool tcx = polc_tcx_supported(probe_ifindex);
 		if (mode == POLC_ATTACH_TCX && !tcx)
 			return polc_errf(err, -EOPNOTSUPP,
 					 "this kernel has no tcx (needs Linux 6.6 or newer); use attach mode clsact");
@@ -481,7 +524,7 @@ static int detach_recorded(const struct polc_datapath *dp, const struct polc_sha
 			const struct polc_attach_rec *stored = (const struct polc_attach_rec *)value;
 			memcpy(rec.ifname, stored->ifname, sizeof(rec.ifname) - 1);
 			/* A record of our own layout says how it was attached; trust it for the mode. */
-			if (stored->mode == POLC_ATTACH_TCX)
+			if (POLC_ATTACH_MODE(stored->mode) == POLC_ATTACH_TCX)
 				rec.mode = POLC_ATTACH_TCX;
 		} else {
 			snprintf(rec.ifname, sizeof(rec.ifname), "ifindex %u", key);
@@ -579,7 +622,7 @@ struct apply {
 	int lock_fd;
 	struct polc_shared sh;
 	int rec_fd;
-	struct live live;
+	struct polc_live live;
 	struct polc_attacher at;
 	enum polc_attach_mode mode;
 	struct touched touched;
@@ -596,7 +639,7 @@ static void apply_release(struct apply *a)
 	polc_eps_free(&a->eps);
 	polc_shared_release(&a->sh);
 	polc_closep(&a->rec_fd);
-	polc_closep(&a->live.prog_fd);
+	polc_live_release(&a->live);
 	free(a->touched.v);
 	polc_closep(&a->lock_fd);
 }
@@ -652,6 +695,34 @@ static int apply_prepare(struct apply *a, struct polc_error *err)
 	return polc_gen_open(a->art, &a->meta, &a->gen, err);
 }
 
+/*
+ * The same generation asked for with other event flags: flags are no part
+ * of the policy, so they change in place (and in the live state), not by
+ * a swap.
+ */
+static int apply_events(struct apply *a, struct polc_error *err)
+{
+	struct polc_artifact *rec = NULL;
+	uint64_t live = 0;
+	if (polc_record_read(a->live.dir, &rec, NULL))
+		return 0; /* loaded by an older polc: it keeps what it has */
+	int rc = 0;
+	if (polc_record_info_u64(rec, "events", 10, &live) == 0 && live != a->dp->events) {
+		rc = polc_live_state_write(a->live.dir, rec, NULL, &a->dp->events, err);
+		void *state = NULL;
+		size_t size = 0;
+		if (rc == 0)
+			rc = rr_state_set_info(rec, "events", a->dp->events, &state, &size);
+		if (rc == 0)
+			rc = polc_record_write(a->live.dir, state, size, err);
+		else if (err && !err->errnum)
+			polc_errf(err, rc, "cannot update the live state: %s", strerror(-rc));
+		free(state);
+	}
+	polc_artifact_free(rec);
+	return rc;
+}
+
 int polc_artifact_check(const struct polc_artifact *artifact, struct polc_error *err)
 {
 	if (err)
@@ -673,9 +744,42 @@ int polc_artifact_check(const struct polc_artifact *artifact, struct polc_error 
 	return rc;
 }
 
+/*
+ * The live state of the new generation (loader/record.c), pinned beside
+ * it before it goes live: whoever finds the generation finds its state.
+ */
+static int write_initial_record(struct apply *a, struct polc_error *err)
+{
+	char *extra = NULL;
+	size_t extra_len = 0;
+	FILE *f = open_memstream(&extra, &extra_len);
+	if (!f)
+		return polc_errf(err, -ENOMEM, "out of memory");
+	char state_map[BPF_OBJ_NAME_LEN];
+	uint32_t state_offset;
+	polc_gen_state_location(a->gen, state_map, sizeof(state_map), &state_offset);
+	fprintf(f, "state_map=%s\nstate_offset=%u\nevents=%u\n", state_map, state_offset, a->dp->events);
+	int rc = polc_gen_array_hashes(a->gen, f);
+	if (fclose(f) || rc) {
+		free(extra);
+		return polc_errf(err, rc ? rc : -ENOMEM, "cannot describe the live state");
+	}
+	void *state = NULL;
+	size_t size = 0;
+	rc = rr_initial_state(a->art, extra, &state, &size);
+	free(extra);
+	if (rc)
+		return polc_errf(err, rc, "cannot build the live state: %s", strerror(-rc));
+	rc = polc_record_write(a->staging, state, size, err);
+	free(state);
+	return rc;
+}
+
 static int apply_switch(struct apply *a, struct polc_apply_result *r, struct polc_error *err)
 {
-	int rc = polc_gen_load(a->gen, &a->sh, &a->eps, err);
+	int rc = polc_gen_set_events(a->gen, a->dp->events, err);
+	if (rc == 0)
+		rc = polc_gen_load(a->gen, &a->sh, &a->eps, err);
 	if (rc)
 		return rc;
 	snprintf(a->gen_name, sizeof(a->gen_name), "%016llx-%u", (unsigned long long)a->meta.revision,
@@ -684,6 +788,8 @@ static int apply_switch(struct apply *a, struct polc_apply_result *r, struct pol
 	if ((rc = polc_gen_pin(a->gen, a->staging, err)))
 		return rc;
 	a->staged = true;
+	if ((rc = write_initial_record(a, err)))
+		return rc;
 	if ((rc = recheck_interfaces(&a->eps, err)))
 		return rc;
 
@@ -740,10 +846,10 @@ int polc_datapath_apply(struct polc_datapath *dp, const struct polc_artifact *ar
 	    (rc = polc_attach_map_open(dp->pin_dir, true, &a.rec_fd, err)))
 		goto fail;
 	a.at = (struct polc_attacher){ .pin_dir = dp->pin_dir, .rec_fd = a.rec_fd, .sh = &a.sh };
-	if ((rc = recover_live(dp, &a.sh, &a.live, err)))
+	if ((rc = polc_live_find(dp->pin_dir, &a.sh, true, &a.live, err)))
 		goto fail;
 	a.live_known = true;
-	if ((rc = choose_mode(dp, a.rec_fd, &a.eps, &a.mode, err)))
+	if ((rc = polc_choose_mode(dp, a.rec_fd, a.eps.n ? a.eps.v[0].ifindex : 0, &a.mode, err)))
 		goto fail;
 
 	r.revision = a.meta.revision;
@@ -754,10 +860,12 @@ int polc_datapath_apply(struct polc_datapath *dp, const struct polc_artifact *ar
 	r.ct_map_id = a.sh.ct_map_id;
 
 	if (a.live.prog_fd >= 0 && a.live.has_revision && a.live.revision == a.meta.revision &&
-	    endpoints_unchanged(dp, &a.live, &a.eps)) {
+	    live_is_artifact(&a.live) && endpoints_unchanged(&a.live, &a.eps)) {
 		/* Same policy, same interfaces: only attachments may need repair. */
 		r.outcome = POLC_APPLY_UNCHANGED;
 		r.gen_prog_id = a.live.prog_id;
+		if ((rc = apply_events(&a, err)))
+			goto fail;
 		if ((rc = attach_all(&a.at, &a.eps, a.mode, &a.touched, &r.attached, err)))
 			goto fail;
 	} else {

@@ -65,6 +65,8 @@ struct polc_gen {
 	uint32_t prog_id;
 	struct gen_map *maps;
 	size_t n_maps;
+	struct bpf_map *state_map; /* the data section holding struct polc_gen_state */
+	uint32_t state_offset;
 };
 
 static const struct known_map *find_known(const char *name)
@@ -206,9 +208,10 @@ static bool is_gen_state_type(const struct btf *btf, __u32 id)
 /*
  * The generation's global struct polc_gen_state, found by its type (its
  * name is the template's business) in whichever data section holds it.
- * Only the revision is the loader's; the compiler chose the flags.
+ * The revision is the loader's; the flags are the compiler's unless the
+ * loader is told otherwise (polc_gen_set_events).
  */
-static int set_revision(struct bpf_object *obj, uint64_t revision, struct polc_error *err)
+static int set_revision(struct polc_gen *g, struct bpf_object *obj, uint64_t revision, struct polc_error *err)
 {
 	struct btf *btf = bpf_object__btf(obj);
 	if (!btf)
@@ -252,7 +255,62 @@ static int set_revision(struct bpf_object *obj, uint64_t revision, struct polc_e
 	int rc = bpf_map__set_initial_value(m, data, size);
 	if (rc)
 		return polc_errf_sys(err, rc, GEN_SECTION ": cannot set the revision in %s", found_sec);
+	g->state_map = m;
+	g->state_offset = found->offset;
 	return 0;
+}
+
+int polc_gen_set_events(struct polc_gen *g, uint32_t flags, struct polc_error *err)
+{
+	size_t size = 0;
+	const void *init = bpf_map__initial_value(g->state_map, &size);
+	if (!init || (size_t)g->state_offset + sizeof(struct polc_gen_state) > size)
+		return polc_errf(err, -EINVAL, GEN_SECTION ": no struct polc_gen_state to set");
+	_cleanup_free_ uint8_t *data = malloc(size);
+	if (!data)
+		return polc_errf(err, -ENOMEM, "out of memory");
+	memcpy(data, init, size);
+	struct polc_gen_state st;
+	memcpy(&st, data + g->state_offset, sizeof(st));
+	st.flags = flags;
+	memcpy(data + g->state_offset, &st, sizeof(st));
+	int rc = bpf_map__set_initial_value(g->state_map, data, size);
+	return rc ? polc_errf_sys(err, rc, GEN_SECTION ": cannot set the event flags") : 0;
+}
+
+int polc_gen_array_hashes(const struct polc_gen *g, FILE *out)
+{
+	for (size_t i = 0; i < g->n_maps; i++) {
+		const struct gen_map *gm = &g->maps[i];
+		uint32_t type = bpf_map__type(gm->map);
+		if (!gm->has_view || (type != BPF_MAP_TYPE_ARRAY && type != BPF_MAP_TYPE_PERCPU_ARRAY))
+			continue;
+		char section[POLC_ARTIFACT_NAME_MAX];
+		snprintf(section, sizeof(section), "map/%s", bpf_map__name(gm->map));
+		if (fprintf(out, "array.%s=%016llx\n", bpf_map__name(gm->map),
+			    (unsigned long long)polc_hash64(gm->view.entries - sizeof(struct polc_artifact_map),
+							    sizeof(struct polc_artifact_map) +
+								    (size_t)gm->view.n_entries *
+									    (gm->view.key_size + gm->view.value_size),
+							    POLC_HASH_SEED)) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+void polc_gen_pin_name(const char *map_name, char *out, size_t size)
+{
+	/* bpffs refuses '.' in names: polc_gen.data is pinned as polc_gen_data. */
+	snprintf(out, size, "%s", map_name);
+	for (char *c = out; *c; c++)
+		if (*c == '.')
+			*c = '_';
+}
+
+void polc_gen_state_location(const struct polc_gen *g, char *pin_name, size_t size, uint32_t *offset)
+{
+	polc_gen_pin_name(bpf_map__name(g->state_map), pin_name, size);
+	*offset = g->state_offset;
 }
 
 static int open_own_map(const struct polc_artifact *a, const struct polc_art_meta *meta, struct gen_map *gm,
@@ -397,7 +455,7 @@ int polc_gen_open(const struct polc_artifact *a, const struct polc_art_meta *met
 	}
 	if ((rc = check_sections_used(a, g, err)))
 		goto fail;
-	if ((rc = set_revision(g->obj, meta->revision, err)))
+	if ((rc = set_revision(g, g->obj, meta->revision, err)))
 		goto fail;
 	*out = g;
 	return 0;
@@ -557,12 +615,8 @@ int polc_gen_pin(struct polc_gen *g, const char *dir, struct polc_error *err)
 	for (size_t i = 0; i < g->n_maps; i++) {
 		if (g->maps[i].shared >= 0)
 			continue;
-		/* bpffs refuses '.' in names: polc_gen.data is pinned as polc_gen_data. */
 		char name[BPF_OBJ_NAME_LEN];
-		snprintf(name, sizeof(name), "%s", bpf_map__name(g->maps[i].map));
-		for (char *c = name; *c; c++)
-			if (*c == '.')
-				*c = '_';
+		polc_gen_pin_name(bpf_map__name(g->maps[i].map), name, sizeof(name));
 		if (polc_path(path, sizeof(path), "%s/%s", dir, name)) {
 			rc = polc_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
 			goto fail;

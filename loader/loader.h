@@ -13,9 +13,11 @@
 #ifndef POLC_LOADER_H
 #define POLC_LOADER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/bpf.h>
 
@@ -153,6 +155,17 @@ uint32_t polc_gen_prog_id(const struct polc_gen *g);
 uint64_t polc_gen_revision(const struct polc_gen *g);
 /* fd of a map of the generation (shared ones included), -1 if none. */
 int polc_gen_map_fd(const struct polc_gen *g, const char *name);
+/* Event flags (POLC_GEN_F_EVENTS_*) in its polc_gen_state, before polc_gen_load. */
+int polc_gen_set_events(struct polc_gen *g, uint32_t flags, struct polc_error *err);
+/* Where polc_gen_state is: the pinned name of its data map and its offset there. */
+void polc_gen_state_location(const struct polc_gen *g, char *pin_name, size_t size, uint32_t *offset);
+/*
+ * "array.<map>=<hash>" lines for every array map filled from a section
+ * (polc_hash64 of the section): endpoint changes must leave those alone.
+ */
+int polc_gen_array_hashes(const struct polc_gen *g, FILE *out);
+/* The name a map of the generation is pinned under ('.' is not allowed on bpffs). */
+void polc_gen_pin_name(const char *map_name, char *out, size_t size);
 /* Pin polc_gen and the generation's own maps into dir (created). All or nothing. */
 int polc_gen_pin(struct polc_gen *g, const char *dir, struct polc_error *err);
 /* Closes the object; pinned objects and the prog-array slot keep theirs alive. */
@@ -191,9 +204,16 @@ uint32_t polc_obj_id(int fd);
 /* Value of PIN/shared/polc_attach (key: __u32 ifindex). */
 struct polc_attach_rec {
 	uint32_t ifindex;
-	uint32_t mode; /* POLC_ATTACH_TCX or POLC_ATTACH_CLSACT */
+	uint32_t mode; /* POLC_ATTACH_TCX or POLC_ATTACH_CLSACT, with POLC_ATTACH_F_* */
 	char ifname[POLC_IFNAME_MAX];
 };
+
+/*
+ * Attached ahead of its pod (polc_interface_prepare): no endpoint lists it
+ * yet, and it is not detached for that while the interface exists.
+ */
+#define POLC_ATTACH_F_PREPARED 0x100u
+#define POLC_ATTACH_MODE(m) ((m) & 0xffu)
 
 struct polc_attacher {
 	const char *pin_dir;
@@ -210,6 +230,11 @@ int polc_attach_list(int rec_fd, struct polc_attach_rec **out, size_t *n, struct
  */
 int polc_attach_iface(const struct polc_attacher *at, uint32_t ifindex, const char *ifname,
 		      enum polc_attach_mode mode, bool *changed, struct polc_error *err);
+/* The same, the record carrying flags (POLC_ATTACH_F_*). */
+int polc_attach_iface_flags(const struct polc_attacher *at, uint32_t ifindex, const char *ifname,
+			    enum polc_attach_mode mode, uint32_t flags, bool *changed, struct polc_error *err);
+/* Is rec a prepared interface that still exists (and so stays attached without an endpoint)? */
+bool polc_attach_keep_prepared(const struct polc_attach_rec *rec);
 /* Remove polc's programs from the interface of rec and the record. Gone interfaces are success. */
 int polc_detach_iface(const struct polc_attacher *at, const struct polc_attach_rec *rec, struct polc_error *err);
 /* Detach and unpin tcx links under PIN/links whose ifindex has no record. Returns how many. */
@@ -217,6 +242,105 @@ int polc_detach_stray_links(const struct polc_attacher *at, const struct polc_at
 			    struct polc_error *err);
 /* Does this kernel have tcx? Asked with a query on ifindex, which attaches nothing. */
 bool polc_tcx_supported(uint32_t ifindex);
+
+/* ---- the datapath handle and its live generation (datapath.c) ---- */
+
+struct polc_datapath {
+	char pin_dir[PATH_MAX];
+	enum polc_attach_mode mode;
+	unsigned int lock_timeout_ms;
+	uint32_t events; /* POLC_GEN_F_EVENTS_* for generations this handle loads */
+	void *rr_cache;	 /* struct rr_cache: the live artifact's inputs, parsed once (reresolve.h) */
+};
+
+/* The generation slot 0 runs, and where it is pinned. */
+struct polc_live {
+	int prog_fd; /* -1: slot 0 is empty */
+	uint32_t prog_id;
+	bool has_revision; /* known from its directory */
+	uint64_t revision; /* the artifact's, from the directory name */
+	char name[64];     /* "<revision>-<prog id>", "" if not found */
+	char dir[PATH_MAX]; /* PIN/gen/<name> (or staging/ before recovery) */
+};
+
+/*
+ * Find the live generation. With recover (under the pin dir's lock), a
+ * generation a killed loader left in staging/ is moved to gen/ and every
+ * other generation directory is removed; without, nothing is touched.
+ */
+int polc_live_find(const char *pin_dir, const struct polc_shared *sh, bool recover, struct polc_live *out,
+		   struct polc_error *err);
+void polc_live_release(struct polc_live *lv);
+/* PIN/<sub>/<name> or PIN/<sub>. */
+int polc_pin_path(char *buf, size_t size, const char *pin_dir, const char *sub, const char *name);
+/* Attach mode for new interfaces: the datapath's (records), else dp's choice, else what the kernel has. */
+int polc_choose_mode(const struct polc_datapath *dp, int rec_fd, uint32_t probe_ifindex, enum polc_attach_mode *out,
+		     struct polc_error *err);
+
+/* ---- the live state of a generation (record.c) ---- */
+
+#define POLC_RECORD "polc_record"
+#define POLC_RECORD_NEW "polc_record_new"
+
+/* gen_dir/polc_record (or polc_record_new). */
+int polc_record_path(char *buf, size_t size, const char *gen_dir, bool fresh);
+/* Replace gen_dir/polc_record atomically by a frozen map holding data. */
+int polc_record_write(const char *gen_dir, const void *data, size_t size, struct polc_error *err);
+int polc_record_read(const char *gen_dir, struct polc_artifact **out, struct polc_error *err);
+int polc_record_read_fd(int fd, const char *what, struct polc_artifact **out, struct polc_error *err);
+/* A key of its live/info section: 0, -ENOENT, -ENAMETOOLONG, -EINVAL (not a number). */
+int polc_record_info(const struct polc_artifact *rec, const char *key, char *buf, size_t size);
+int polc_record_info_u64(const struct polc_artifact *rec, const char *key, int base, uint64_t *out);
+/* Write the live generation's polc_gen_state (where rec says it is): the revision, the flags, or both. */
+int polc_live_state_write(const char *gen_dir, const struct polc_artifact *rec, const uint32_t *revision,
+			  const uint32_t *flags, struct polc_error *err);
+
+/* ---- the live state's tables, for names (tables.c) ---- */
+
+struct polc_rule_row {
+	uint32_t id;
+	char *kind, *namespace, *name, *direction, *action, *file, *path;
+	uint32_t line, column;
+	bool audit;
+};
+
+struct polc_ident_row {
+	uint32_t id;
+	char *labels; /* "k8s:app=web,k8s:io.kubernetes.pod.namespace=x" */
+};
+
+struct polc_pod_row {
+	char *namespace, *name, *ifname; /* ifname "" for a pod on another node */
+	uint32_t identity, endpoint_id;
+	uint8_t family[2];
+	uint8_t addr[2][16];
+	size_t n_addrs;
+};
+
+struct polc_ep_row {
+	uint32_t id;
+	char *ifname, *namespace, *name;
+	uint32_t identity, policy[2], flags;
+};
+
+struct polc_tables {
+	uint64_t revision, base_revision;
+	struct polc_rule_row *rules;
+	size_t n_rules;
+	struct polc_ident_row *idents; /* sorted by id */
+	size_t n_idents;
+	struct polc_pod_row *pods;
+	size_t n_pods;
+	struct polc_ep_row *eps;
+	size_t n_eps;
+};
+
+int polc_tables_load(const struct polc_artifact *rec, struct polc_tables **out, struct polc_error *err);
+void polc_tables_free(struct polc_tables *t);
+const struct polc_rule_row *polc_tables_rule(const struct polc_tables *t, uint32_t id);
+const char *polc_tables_labels(const struct polc_tables *t, uint32_t identity);
+const struct polc_pod_row *polc_tables_pod_by_addr(const struct polc_tables *t, uint8_t family, const uint8_t *addr);
+const struct polc_ep_row *polc_tables_endpoint(const struct polc_tables *t, uint32_t endpoint_id);
 
 /* ---- private loads for tests and benchmarks (private.c) ---- */
 

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "util/diag.h"
+
 /* Exit statuses (the CLI contract). */
 #define EXIT_INVALID_INPUT 1
 #define EXIT_USAGE 2
@@ -14,6 +16,20 @@ int cmd_compile(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+
+/* "text", "json", "sarif", "github" -> format; 0 or -1 (cmd_compile.c). */
+int cli_parse_format(const char *arg, enum diag_format *format);
+int cmd_endpoint(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+
+struct polc_datapath;
+/* The live endpoints as a table or a JSON array (polc status, polc endpoint list). */
+int cli_endpoints_print(struct polc_datapath *dp, bool json);
 
 /* Colour diagnostics when stderr is a terminal and NO_COLOR is unset. */
 bool cli_use_color(void);

@@ -28,7 +28,8 @@ static void usage(FILE *out)
 		"                      request head, 8192), line (request line, 4096), headers (header\n"
 		"                      lines, 100), steps (parse steps per TCP segment, 64)\n"
 		"      --format FMT    diagnostics as text (default), json, sarif or github\n"
-		"      --no-color      plain diagnostics\n");
+		"      --no-color      plain diagnostics\n"
+		"      --stats         time and memory of each stage, on stderr\n");
 }
 
 static int parse_dumps(const char *arg, unsigned *dumps)
@@ -114,6 +115,7 @@ int cmd_compile(int argc, char **argv)
 		{"dump", required_argument, NULL, 'D'},
 		{"format", required_argument, NULL, 'F'},
 		{"no-color", no_argument, NULL, 'N'},
+		{"stats", no_argument, NULL, 'S'},
 		{"check", no_argument, NULL, 'C'},
 		{"http-limits", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
@@ -149,6 +151,9 @@ int cmd_compile(int argc, char **argv)
 			break;
 		case 'N':
 			opts.color = false;
+			break;
+		case 'S':
+			opts.stats = true;
 			break;
 		case 'C':
 			check_only = true;

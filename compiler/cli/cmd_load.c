@@ -35,13 +35,15 @@ static int parse_mode(const char *arg, enum polc_attach_mode *mode)
 
 static void load_usage(FILE *out)
 {
-	fprintf(out, "usage: polc load [--pin-dir DIR] [--attach auto|tcx|clsact] ARTIFACT\n"
+	fprintf(out, "usage: polc load [--pin-dir DIR] [--attach auto|tcx|clsact] [--events all|drops|none] ARTIFACT\n"
 		     "\n"
 		     "Attach the artifact's programs to every endpoint interface it lists, or,\n"
 		     "when a datapath is already loaded in DIR, swap to it atomically (conntrack\n"
 		     "kept). On any failure the previous datapath stays in force.\n"
 		     "  --pin-dir DIR   bpffs directory of the datapath (default " POLC_DEFAULT_PIN_DIR ")\n"
-		     "  --attach MODE   tcx links (default where the kernel has them) or clsact filters\n");
+		     "  --attach MODE   tcx links (default where the kernel has them) or clsact filters\n"
+		     "  --events WHICH  verdict events of the new generation: every drop and new flow\n"
+		     "                  (all, the default), drops only, or none (see polc monitor)\n");
 }
 
 int cmd_load(int argc, char **argv)
@@ -49,6 +51,7 @@ int cmd_load(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"pin-dir", required_argument, NULL, 'p'},
 		{"attach", required_argument, NULL, 'a'},
+		{"events", required_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -59,6 +62,18 @@ int cmd_load(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			opts.pin_dir = optarg;
+			break;
+		case 'e':
+			if (strcmp(optarg, "all") == 0)
+				opts.events = POLC_EVENTS_ALL;
+			else if (strcmp(optarg, "drops") == 0)
+				opts.events = POLC_EVENTS_DROPS;
+			else if (strcmp(optarg, "none") == 0)
+				opts.events = POLC_EVENTS_NONE;
+			else {
+				fprintf(stderr, "polc load: --events takes all, drops or none\n");
+				return EXIT_USAGE;
+			}
 			break;
 		case 'a':
 			if (parse_mode(optarg, &opts.attach_mode) != 0) {

@@ -16,6 +16,13 @@ static const struct command {
 	{"inspect", cmd_inspect, "show what an artifact contains and where each entry came from"},
 	{"load", cmd_load, "attach an artifact on this node, or swap to it atomically"},
 	{"unload", cmd_unload, "remove everything polc attached or pinned"},
+	{"lint", cmd_lint, "check policies for errors and suspicious rules (CI: json, sarif, github)"},
+	{"trace", cmd_trace, "the verdict of one flow and the rules that decided it"},
+	{"diff", cmd_diff, "the flows whose verdict changes between two policy sets"},
+	{"test", cmd_test, "check connectivity assertions against the policies and the compiled artifact"},
+	{"endpoint", cmd_endpoint, "add, update, relabel or delete pods on the live datapath (no clang)"},
+	{"status", cmd_status, "the live generation, its endpoints and rule counters"},
+	{"monitor", cmd_monitor, "print verdict events (drops, new flows) with the rule that decided"},
 };
 
 bool cli_use_color(void)

@@ -12,6 +12,7 @@
 #ifndef POLC_CODEGEN_H
 #define POLC_CODEGEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,5 +73,32 @@ int codegen_build(const struct strbuf *header, const struct clang_options *opts,
 /* The whole artifact, malloc'd. */
 int codegen_artifact(const struct ir_program *prog, const struct ir_datapath *dp, const struct source_set *sources,
 		     const struct codegen_sizes *sizes, const void *obj, size_t obj_size, void **out, size_t *out_size);
+
+/* polc_gen.h without its rule table (the same switches, cheaper for large policy sets). */
+int codegen_header_defines(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
+			   const struct codegen_sizes *sizes);
+
+struct codegen_artifact_opts {
+	bool no_sources;  /* leave out source/<n> and meta/sources (re-resolution has them already) */
+	bool no_revision; /* meta/info revision=0, skipping the hash over everything (nobody reads it) */
+};
+
+int codegen_artifact_opts(const struct ir_program *prog, const struct ir_datapath *dp,
+			  const struct source_set *sources, const struct codegen_sizes *sizes, const void *obj,
+			  size_t obj_size, const struct codegen_artifact_opts *opts, void **out, size_t *out_size);
+
+/*
+ * What identifies a policy id across re-resolutions: its direction and
+ * the rules it applies, with their ports as resolved for its endpoints
+ * ("ingress|3:6/80-80,17/53-53;5:*"). Written to meta/policies.
+ */
+void codegen_policy_signature(struct strbuf *sb, const struct dp_policy *pol);
+
+/*
+ * The #define switches of polc_gen.h without the map sizes, one
+ * "NAME\tVALUE" line each: what the compiled program can do (meta/switches).
+ */
+int codegen_switches(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
+		     const struct source_set *sources, const struct codegen_sizes *sizes);
 
 #endif

@@ -68,8 +68,8 @@ static void emit_rule_table(struct emitter *e, const struct ir_program *prog, co
 	emit_line(e, " */");
 }
 
-int codegen_header(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
-		   const struct source_set *sources, const struct codegen_sizes *sizes)
+static int header(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
+		  const struct source_set *sources, const struct codegen_sizes *sizes, bool rule_table)
 {
 	const struct dp_features *f = &dp->features;
 	struct emitter e;
@@ -116,12 +116,27 @@ int codegen_header(struct strbuf *out, const struct ir_program *prog, const stru
 		}
 		emit_blank(&e);
 	}
-	emit_rule_table(&e, prog, sources);
-	emit_blank(&e);
+	if (rule_table) {
+		emit_rule_table(&e, prog, sources);
+		emit_blank(&e);
+	}
 	emit_line(&e, "#endif /* POLC_GEN_H */");
 	int err = strbuf_error(&e.out);
 	if (!err)
 		strbuf_append(out, e.out.data, e.out.len);
 	emit_free(&e);
 	return err ? err : strbuf_error(out);
+}
+
+int codegen_header(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
+		   const struct source_set *sources, const struct codegen_sizes *sizes)
+{
+	return header(out, prog, dp, sources, sizes, true);
+}
+
+/* The same without the rule table: what the program was built with, for comparing (meta/switches). */
+int codegen_header_defines(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
+			   const struct codegen_sizes *sizes)
+{
+	return header(out, prog, dp, NULL, sizes, false);
 }

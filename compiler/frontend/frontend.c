@@ -482,17 +482,21 @@ int frontend_require_policy(struct frontend *fe)
 		return -EINVAL;
 	const char *hint = "give polc at least one NetworkPolicy or CiliumNetworkPolicy; Namespaces, Pods and "
 			   "Nodes are inventory";
+	/* polc lint checks what it is given: an input without policy is worth a warning, not a failure. */
+	enum diag_severity sev = fe->opts.mode == FRONTEND_LINT ? DIAG_WARNING : DIAG_ERROR;
+	int ret = sev == DIAG_ERROR ? -EINVAL : 0;
 	if (fe->have_non_policy) {
-		diag_error(fe->diags, fe->first_non_policy_loc, "kind", "no-policy", hint,
+		diag_report(fe->diags, sev, fe->first_non_policy_loc, "kind", "no-policy", hint,
 			   "no policy in input: unsupported kind %s (apiVersion %s); expected networking.k8s.io/v1 "
 			   "NetworkPolicy or cilium.io/v2 CiliumNetworkPolicy",
 			   fe->first_non_policy_kind, fe->first_non_policy_api_version);
 	} else if (fe->first_file) {
 		struct src_loc loc = {.file = fe->first_file, .line = 1, .col = 1};
-		diag_error(fe->diags, loc, NULL, "no-policy", hint,
-			   "no policy documents in input%s", fe->n_documents ? "" : " (the input has no documents)");
+		diag_report(fe->diags, sev, loc, NULL, "no-policy", hint, "no policy documents in input%s",
+			    fe->n_documents ? "" : " (the input has no documents)");
 	} else {
-		diag_error(fe->diags, (struct src_loc){0}, NULL, "no-policy", hint, "no policy documents in input");
+		diag_report(fe->diags, sev, (struct src_loc){0}, NULL, "no-policy", hint,
+			    "no policy documents in input");
 	}
-	return -EINVAL;
+	return ret;
 }

@@ -7,7 +7,7 @@
  *   frontend_init(&fe, &prog, &diags, &sources, &opts);
  *   frontend_load_path(&fe, "policies/");      (files or directories, any order)
  *   frontend_finish(&fe);                      (cross-object checks, implicit namespaces)
- *   frontend_require_policy(&fe);              (compile: "no policy in input")
+ *   frontend_require_policy(&fe);              ("no policy in input": lint warns)
  *
  * Each document is dispatched by apiVersion and kind through a table
  * (frontend.c): NetworkPolicy (netpol.c); Namespace, Pod, Node
@@ -141,7 +141,8 @@ int frontend_finish(struct frontend *fe);
  * in input") at the kind of its first non-policy object, or at the first
  * file when the input has no object at all. When errors were already
  * reported (a file that did not parse may have held the policy), it adds
- * none and returns -EINVAL. 0 or -EINVAL.
+ * none and returns -EINVAL. In FRONTEND_LINT mode the finding is a
+ * warning and the result 0. 0 or -EINVAL.
  */
 int frontend_require_policy(struct frontend *fe);
 

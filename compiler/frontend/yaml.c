@@ -11,7 +11,13 @@
  *                stream's alias budget (max_nodes): a billion-laughs file
  *                stops after a few KiB of events, while a large inventory
  *                written out in full is bounded by the file size only
- *   scalars      size limit, no NUL (a "\0" escape)
+ *   scalars      size limit, no NUL (a "\0" escape); libyaml is fed through a
+ *                reader that refuses to hand over more than a scalar's
+ *                worth of input between two events, so a huge scalar is
+ *                refused before libyaml has buffered it
+ *   memory       the tree of one file may take max_tree_bytes of the arena:
+ *                a file of millions of tiny nodes or empty documents fails
+ *                early, with its position, instead of exhausting memory
  *   keys         duplicates, merge keys (<<), non-scalar keys
  *   tags         only the core schema's, and consistent with the value
  *   bytes        control characters, invalid UTF-8, UTF-16 input, and
@@ -36,7 +42,11 @@ const struct yaml_limits yaml_default_limits = {
 	.max_depth = 64,
 	.max_nodes = 1u << 20,
 	.max_scalar = 1u << 20,
+	.max_tree_bytes = 32u << 20,
 };
+
+/* Input handed to libyaml per read: small, so that the reader's bound below is tight. */
+#define YAML_READ_CHUNK 4096
 
 #define YAML_TAG_PREFIX "tag:yaml.org,2002:"
 
@@ -280,6 +290,11 @@ struct builder {
 	/* Probe mode (finding the path of a byte the reader refused): no diagnostics. */
 	bool probe;
 	char *last_path;
+	/* The reader: input given to libyaml, and where it stood at the last event. */
+	size_t fed, fed_at_event;
+	bool token_too_long;
+	size_t arena_at_start; /* arena_used() before this file */
+	bool tree_too_big;
 };
 
 /* The path of the node the parser is at: every open collection's current child. */
@@ -358,9 +373,25 @@ static bool is_merge_key(const struct ynode *key)
 	       (!key->tag || scalar_tag_is(key, "merge")) && strcmp(key->scalar.value, "<<") == 0;
 }
 
+/* The file's tree grew past max_tree_bytes: refused at the node that crossed it. */
+static int check_tree_size(struct builder *b, struct src_loc loc)
+{
+	size_t used = arena_used(b->arena) - b->arena_at_start;
+	if (!b->lim->max_tree_bytes || used <= b->lim->max_tree_bytes)
+		return 0;
+	b->tree_too_big = true;
+	return builder_error(b, loc, builder_path(b, b->stack.len, false), "yaml-too-large",
+			     "split the input into smaller files (the API server takes at most 3 MiB per object)",
+			     "the file's YAML needs more than %zu MiB in memory (%zu documents so far)",
+			     b->lim->max_tree_bytes >> 20, b->docs.len);
+}
+
 /* Attach a finished node (new or aliased) to the open collection or the document. */
 static int builder_add(struct builder *b, struct ynode *node, size_t size, size_t height, struct src_loc loc)
 {
+	int err = check_tree_size(b, loc);
+	if (err)
+		return err;
 	if (b->stack.len == 0) {
 		b->root = node;
 		return 0;
@@ -625,10 +656,14 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
 
 static int on_document_start(struct builder *b, const yaml_event_t *ev)
 {
+	struct src_loc loc = loc_of_marks(&b->pm, ev->start_mark, NULL);
+	int err = check_tree_size(b, loc);
+	if (err)
+		return err;
 	struct ydoc *d = vec_add(b->arena, &b->docs);
 	if (!d)
 		return -ENOMEM;
-	d->loc = loc_of_marks(&b->pm, ev->start_mark, NULL);
+	d->loc = loc;
 	d->index = (uint32_t)b->docs.len;
 	b->root = NULL;
 	b->root_anchored = false;
@@ -736,12 +771,60 @@ static int report_parser_error(struct builder *b, const yaml_parser_t *p)
 
 /* ---- the event loop ------------------------------------------------------ */
 
+struct reader {
+	struct builder *b;
+	const char *data;
+	size_t len;
+};
+
+/*
+ * libyaml pulls input while it scans a token and buffers the whole token
+ * (a scalar is copied into a growing string) before the event comes out.
+ * Between two events it needs at most one scalar plus a little look-ahead;
+ * more than that is a scalar over the limit, refused here before it is
+ * buffered (reported by report_token_too_long()).
+ */
+static int read_input(void *data, unsigned char *buffer, size_t size, size_t *size_read)
+{
+	struct reader *r = data;
+	struct builder *b = r->b;
+	if (b->fed - b->fed_at_event > 2 * b->lim->max_scalar + 2 * YAML_READ_CHUNK) {
+		b->token_too_long = true;
+		return 0;
+	}
+	size_t n = r->len - b->fed;
+	if (n > size)
+		n = size;
+	if (n > YAML_READ_CHUNK)
+		n = YAML_READ_CHUNK;
+	memcpy(buffer, r->data + b->fed, n);
+	b->fed += n;
+	*size_read = n;
+	return 1;
+}
+
+static int report_token_too_long(struct builder *b)
+{
+	/* From the end of the last event to the start of the token: past blanks and indicators. */
+	size_t at = b->fed_at_event;
+	while (at < b->src->len && strchr(" \t\r\n:-,[{?", b->src->data[at]))
+		at++;
+	struct src_loc loc = loc_at_byte(b->src, b->file, at);
+	loc.len = 1;
+	return builder_error(b, loc, builder_path(b, b->stack.len, false), "yaml-scalar-size",
+			     "Kubernetes caps all annotations of an object at 256 KiB; split or shorten the value",
+			     "a scalar here runs for more than %zu bytes (the limit is %zu)",
+			     2 * b->lim->max_scalar, b->lim->max_scalar);
+}
+
 static int run_parser(struct builder *b, const char *data, size_t len)
 {
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	struct reader reader = {.b = b, .data = data, .len = len};
+	b->fed = b->fed_at_event = 0;
+	yaml_parser_set_input(&parser, read_input, &reader);
 	/* Forced UTF-8: marks then count what the posmap counts (a BOM is one character). */
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 
@@ -750,7 +833,7 @@ static int run_parser(struct builder *b, const char *data, size_t len)
 	while (!done && !err) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&parser, &ev)) {
-			err = report_parser_error(b, &parser);
+			err = b->token_too_long ? report_token_too_long(b) : report_parser_error(b, &parser);
 			break;
 		}
 		switch (ev.type) {
@@ -782,6 +865,11 @@ static int run_parser(struct builder *b, const char *data, size_t len)
 		default:
 			break;
 		}
+		/*
+		 * Input libyaml had consumed when this event ended (marks count
+		 * characters). After the handlers: the posmap walks forward only.
+		 */
+		b->fed_at_event = posmap_byte(&b->pm, ev.end_mark.index);
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
@@ -822,6 +910,7 @@ int yaml_load(struct arena *arena, struct diag_sink *diags, const struct source_
 	b.src = src;
 	b.file = file;
 	b.lim = limits ? limits : &yaml_default_limits;
+	b.arena_at_start = arena_used(arena);
 	posmap_init(&b.pm, src, file);
 	strmap_init(&b.anchors, arena);
 

@@ -86,9 +86,10 @@ struct yaml_limits {
 	size_t max_depth;     /* nesting of collections */
 	size_t max_nodes;     /* nodes that aliases add by expansion, per stream */
 	size_t max_scalar;    /* bytes of one scalar */
+	size_t max_tree_bytes; /* memory the tree of one file may take (0: no limit) */
 };
 
-/* Depth 64 (a policy needs < 20), 1 Mi nodes, 1 MiB scalars. */
+/* Depth 64 (a policy needs < 20), 1 Mi nodes, 1 MiB scalars, 32 MiB of tree per file. */
 extern const struct yaml_limits yaml_default_limits;
 
 /*

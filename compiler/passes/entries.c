@@ -294,6 +294,46 @@ static int report_limit(struct entry_sink *s)
 	return err ? err : -EINVAL;
 }
 
+/*
+ * The probes any pod could need, from the rules alone: a pod created
+ * later (libpolc's endpoint operations, which never run clang) may be
+ * selected by a rule that selects nobody today, or be the first peer of
+ * one. Probing for keys no entry has yet costs a hash miss; not probing
+ * for keys a new pod brings would leave the program unable to enforce
+ * it. Audit by pod annotation is the one thing rules cannot foresee.
+ */
+static void potential_features(const struct ir_program *prog, struct dp_features *f)
+{
+	for (size_t i = 0; i < prog->rules.len; i++) {
+		const struct ir_rule *r = prog->rules.items[i];
+		if (r->action == IR_DENY)
+			f->have_deny = true;
+		if (r->policy->audit)
+			f->have_audit = true;
+		for (size_t p = 0; p < r->n_peers; p++) {
+			const struct ir_peer *peer = &r->peers[p];
+			if (peer->kind == IR_PEER_ALL || (peer->kind == IR_PEER_ENTITY && (peer->entities & IR_ENTITY_ALL)))
+				f->probe_peer_any = true;
+			else if (peer->kind == IR_PEER_CIDR)
+				f->probe_cidr = true;
+		}
+		if (r->n_peers == 0)
+			continue; /* matches no peer: no entry, whoever comes */
+		if (r->n_ports == 0)
+			f->probe_proto_any = true;
+		for (size_t k = 0; k < r->n_ports; k++) {
+			const struct ir_port *port = &r->ports[k];
+			if (port->name || (port_slot(port->proto) >= 0 && !ir_port_is_wildcard(port->proto, port->lo, port->hi) &&
+					   port->lo == port->hi))
+				f->probe_port_exact = true;
+			else if (port_slot(port->proto) < 0 || ir_port_is_wildcard(port->proto, port->lo, port->hi))
+				f->probe_port_any = true;
+			else
+				f->probe_port_class = true;
+		}
+	}
+}
+
 int pass_entries(struct pass_ctx *ctx)
 {
 	struct ir_datapath *dp = ctx->dp;
@@ -366,5 +406,6 @@ int pass_entries(struct pass_ctx *ctx)
 	for (size_t i = 0; i < dp->endpoints.len; i++)
 		if (dp->endpoints.items[i].flags & (POLC_EP_AUDIT_INGRESS | POLC_EP_AUDIT_EGRESS))
 			f->have_audit = true;
+	potential_features(ctx->prog, f);
 	return 0;
 }

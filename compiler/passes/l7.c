@@ -753,6 +753,61 @@ int l7_build_rules(struct pass_ctx *ctx, const struct ir_http_rule *const *rules
 	return build_set(&p, 1, &m, out);
 }
 
+/*
+ * Set ids in the order of the sets' contents, not of their discovery:
+ * a pod added to the inventory (a re-resolution without clang) then
+ * renumbers nothing unless it brings a set that did not exist, and the
+ * live program's tables stay right (codegen hashes them into the
+ * switches, POLC_GEN_HTTP_TABLES, so any other change needs clang).
+ */
+static int set_order_cmp(const void *a, const void *b, void *arg)
+{
+	const member_vec *sets = arg;
+	const member_vec *x = &sets[*(const uint32_t *)a], *y = &sets[*(const uint32_t *)b];
+	for (size_t i = 0; i < x->len && i < y->len; i++) {
+		if (x->items[i].http->id != y->items[i].http->id)
+			return x->items[i].http->id < y->items[i].http->id ? -1 : 1;
+		if (x->items[i].rule != y->items[i].rule)
+			return x->items[i].rule < y->items[i].rule ? -1 : 1;
+	}
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int renumber(struct l7_pass *p)
+{
+	size_t n = p->sets.len;
+	if (n < 2)
+		return 0;
+	uint32_t *order = arena_calloc(p->a, n, sizeof(uint32_t)), *new_id = arena_calloc(p->a, n + 1, sizeof(uint32_t));
+	member_vec *sorted = arena_calloc(p->a, n, sizeof(member_vec));
+	if (!order || !new_id || !sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, n, sizeof(uint32_t), set_order_cmp, p->sets.items);
+	for (size_t i = 0; i < n; i++) {
+		sorted[i] = p->sets.items[order[i]];
+		new_id[order[i] + 1] = (uint32_t)i + 1;
+	}
+	memcpy(p->sets.items, sorted, n * sizeof(member_vec));
+	for (size_t i = 0; i < p->dp->entries.len; i++) {
+		struct polc_policy_value *v = &p->dp->entries.items[i].value;
+		if (v->l7 && v->l7 <= n)
+			v->l7 = (uint16_t)new_id[v->l7];
+	}
+	for (size_t i = 0; i < p->added.len; i++) {
+		struct polc_policy_value *v = &p->added.items[i].value;
+		v->l7 = (uint16_t)new_id[v->l7];
+	}
+	for (size_t i = 0; i < p->unions.len; i++) {
+		struct dp_http_union *u = &p->unions.items[i];
+		u->a = (uint16_t)new_id[u->a];
+		u->b = (uint16_t)new_id[u->b];
+		u->u = (uint16_t)new_id[u->u];
+	}
+	return 0;
+}
+
 /* ---- the pass --------------------------------------------------------------- */
 
 static int key_cmp(const void *a, const void *b)
@@ -802,6 +857,9 @@ int pass_l7(struct pass_ctx *ctx)
 		lo = hi;
 	}
 
+	err = renumber(&p);
+	if (err)
+		return err;
 	if (p.added.len) {
 		for (size_t i = 0; i < p.added.len; i++)
 			if (vec_push(p.a, &dp->entries, p.added.items[i]))

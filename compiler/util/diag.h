@@ -74,10 +74,32 @@ const char *diag_severity_name(enum diag_severity severity);
 void diag_sort(struct diag_sink *sink);
 
 /*
- * Print every diagnostic at or above min_severity. Text format quotes the
- * source line with a caret; color adds ANSI colors to text. 0 or -errno.
+ * Print every diagnostic at or above min_severity. color adds ANSI colors
+ * to text. 0 or -errno.
+ *
+ *   text    FILE:LINE:COL: SEVERITY: PATH: MESSAGE [code], the source
+ *           line, a caret under the token, the hint
+ *   json    an array of {file, line, column, severity, code, path,
+ *           message, hint}: exactly these fields, line and column
+ *           1-based (null when unknown, as file, path and hint may be)
+ *   sarif   a SARIF 2.1.0 log: one run, a rule per code seen (described
+ *           from the catalogue), results with the region of the token
+ *           (columns in UTF-16 code units, SARIF's default) and the field
+ *           path as logical location, the input files as artifacts
+ *   github  workflow commands: ::warning file=F,line=L,col=C,...::MESSAGE
  */
 int diag_print(const struct diag_sink *sink, FILE *out, enum diag_format format,
 	       enum diag_severity min_severity, bool color);
+
+/* The catalogue of stable codes (diag_codes.c): what each one means. */
+struct diag_code_info {
+	const char *code;
+	enum diag_severity severity; /* the severity it is normally reported with */
+	const char *summary;
+};
+
+/* The entry of code, or NULL for a code without description. */
+const struct diag_code_info *diag_code_info(const char *code);
+const struct diag_code_info *diag_code_list(size_t *n);
 
 #endif

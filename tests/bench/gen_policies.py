@@ -148,7 +148,7 @@ def main():
     with open(os.path.join(out, "inventory.yaml"), "w") as f:
         f.write(inventory())
     docs = policies(n)
-    per_file = 400  # stay far below polc's 16 MiB per-file limit
+    per_file = 150  # about 1 MB a file: the size of objects the API server takes
     for i in range(0, len(docs), per_file):
         with open(os.path.join(out, f"policies-{i // per_file:03d}.yaml"), "w") as f:
             f.write("---\n".join(docs[i:i + per_file]))

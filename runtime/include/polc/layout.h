@@ -356,7 +356,13 @@ struct polc_event {
 	__u8 dir;
 	__u8 verdict;
 	__u8 reason;
-	__u8 pad[7];
+	__u8 pad[3];
+	/*
+	 * polc_gen_state.revision of the generation that judged: user space
+	 * names rules and identities from that revision's tables, not from
+	 * whatever is live when the event is read.
+	 */
+	__u32 revision;
 };
 
 /*
@@ -378,6 +384,8 @@ struct polc_gen_state {
 struct polc_ev_budget {
 	__u64 last_ns; /* bpf_ktime_get_coarse_ns() */
 	__u64 tokens;
+	__u64 suppressed; /* verdicts not reported: over the rate */
+	__u64 lost;	  /* verdicts not reported: the ring buffer was full */
 };
 
 #define POLC_EV_RATE_PER_SEC 1000
@@ -416,6 +424,8 @@ _Static_assert(sizeof(struct polc_frag_key) == 44, "frag key layout");
 _Static_assert(sizeof(struct polc_frag_value) == 16, "frag value layout");
 _Static_assert(__builtin_offsetof(struct polc_frag_value, rule) == 12, "frag value layout");
 _Static_assert(sizeof(struct polc_event) == 80, "event layout");
+_Static_assert(__builtin_offsetof(struct polc_event, revision) == 76, "event layout");
+_Static_assert(sizeof(struct polc_ev_budget) == 32, "event budget layout");
 _Static_assert(sizeof(struct polc_gen_state) == 8, "gen state layout");
 
 #endif

@@ -1,0 +1,1 @@
+lint --no-color --inventory ../shop/inventory.yaml ../shop/new deny.yaml

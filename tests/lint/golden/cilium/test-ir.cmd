@@ -1,0 +1,1 @@
+test --ir-only assertions.txt ../shop/inventory.yaml ../shop/new deny.yaml

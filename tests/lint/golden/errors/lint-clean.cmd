@@ -1,0 +1,1 @@
+lint --no-color good.yaml

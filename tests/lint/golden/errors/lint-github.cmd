@@ -1,0 +1,1 @@
+lint --no-color --format github broken.yaml good.yaml

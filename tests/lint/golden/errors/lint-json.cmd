@@ -1,0 +1,1 @@
+lint --no-color --format json broken.yaml good.yaml

@@ -1,0 +1,1 @@
+lint --no-color --format sarif broken.yaml good.yaml

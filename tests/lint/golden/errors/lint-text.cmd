@@ -1,0 +1,1 @@
+lint --no-color --format text broken.yaml good.yaml

@@ -1,0 +1,1 @@
+lint --format yaml good.yaml

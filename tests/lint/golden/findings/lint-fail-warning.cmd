@@ -1,0 +1,1 @@
+lint --no-color --fail-level warning --inventory inventory.yaml policies.yaml

@@ -1,0 +1,1 @@
+lint --no-color --format github --inventory inventory.yaml policies.yaml

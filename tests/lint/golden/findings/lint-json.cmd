@@ -1,0 +1,1 @@
+lint --no-color --format json --inventory inventory.yaml policies.yaml

@@ -1,0 +1,1 @@
+lint --no-color --format json policies.yaml

@@ -1,0 +1,1 @@
+lint --no-color --format sarif --inventory inventory.yaml policies.yaml

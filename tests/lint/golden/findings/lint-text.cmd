@@ -1,0 +1,1 @@
+lint --no-color --format text --inventory inventory.yaml policies.yaml

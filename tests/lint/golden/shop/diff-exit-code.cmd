@@ -1,0 +1,1 @@
+diff --exit-code --inventory inventory.yaml old new

@@ -1,0 +1,1 @@
+diff --no-color --format json --inventory inventory.yaml old new

@@ -1,0 +1,1 @@
+diff --no-color --format markdown --inventory inventory.yaml old new

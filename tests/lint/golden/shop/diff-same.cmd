@@ -1,0 +1,1 @@
+diff --inventory inventory.yaml old old

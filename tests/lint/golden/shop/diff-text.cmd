@@ -1,0 +1,1 @@
+diff --no-color --format text --inventory inventory.yaml old new

@@ -1,0 +1,1 @@
+test --ir-only wrong.txt inventory.yaml new

@@ -1,0 +1,1 @@
+test --ir-only --format json wrong.txt inventory.yaml new

@@ -1,0 +1,1 @@
+test --ir-only assertions.txt inventory.yaml new

@@ -1,0 +1,1 @@
+trace shop/web shop/api tcp/http inventory.yaml old

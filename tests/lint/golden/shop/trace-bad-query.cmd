@@ -1,0 +1,1 @@
+trace 'pod app in (web' shop/api tpc/80 inventory.yaml old

@@ -1,0 +1,1 @@
+trace shop/nosuch shop/api tcp/80 inventory.yaml old
