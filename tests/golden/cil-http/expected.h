@@ -40,6 +40,7 @@
 #define POLC_GEN_HTTP_MAX_LINE 4096
 #define POLC_GEN_HTTP_MAX_HEADERS 100
 #define POLC_GEN_HTTP_MAX_STEPS 64
+#define POLC_GEN_HTTP_TABLES 0x1628b89edd49f4aa /* FNV-1a of the tables below */
 
 #include "http_tables.h"
 
