@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 
 #include "l7_world.h"
+#include "runner.h"
 #include "verdict.h"
 
 /* ---- tests --------------------------------------------------------------------- */
@@ -37,6 +38,10 @@ static void test_method_and_path(void **state)
 	world_init(w, true);
 	add_rule(w, 80, RULES_GET_PUBLIC);
 	world_load(w);
+	/* The verifier's work for a generation with HTTP rules, within the budget of test_verifier.c. */
+	uint32_t insns = prog_verified_insns(polc_private_prog_fd(w->priv, POLC_PROG_GEN));
+	print_message("      generation with HTTP rules: %u instructions verified\n", insns);
+	assert_in_range(insns, 1, 100000);
 
 	conv_init(&c, w, 4, 40001);
 	conv_open(&c);
