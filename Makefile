@@ -38,6 +38,9 @@ Q :=
 msg =
 endif
 
+# Builds use every core; tests run one after the other (they share the
+# machine's timing and namespaces).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || $(CC) -dumpmachine)
 POLC_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -314,7 +317,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 
 # A short run of every fuzz target from its seed corpus (tests/fuzz/corpus/),
 # part of make test: FUZZ_SMOKE_SECONDS each, new inputs kept out of the tree.
-FUZZ_SMOKE_SECONDS ?= 7
+FUZZ_SMOKE_SECONDS ?= 5
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)tests/fuzz/smoke.sh $(BUILD) $(FUZZ_SMOKE_SECONDS)
 
@@ -345,9 +348,13 @@ test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
 
 # The same cases again, every NetworkPolicy re-expressed as a CiliumNetworkPolicy.
+# Every case over IPv4 and IPv6; the same cases as CiliumNetworkPolicies over
+# IPv4 (CONFORMANCE_CILIUM_FAMILIES="4 6" for both).
+CONFORMANCE_CILIUM_FAMILIES ?= 4
 test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
-	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD) --as-cilium
+	$(Q)for f in $(CONFORMANCE_CILIUM_FAMILIES); do \
+		/usr/bin/python3 tests/conformance/run.py --build $(BUILD) --as-cilium --family $$f || exit 1; done
 
 # libpolc exports exactly its public API (runtime/libpolc.map).
 test-abi: all
@@ -358,12 +365,15 @@ check: test-abi test-unit test-re2 test-golden test-corpus test-lint test-verdic
 
 # The suite that does not need traffic, under ASan and UBSan.
 check-sanitize:
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-re2 test-golden test-corpus test-lint \
-		test-verdict
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) SANITIZE=1 all
+	$(Q)POLC_CORPUS_CHECK_ONLY=1 $(MAKE) --no-print-directory SANITIZE=1 test-unit test-re2 test-golden \
+		test-corpus test-lint test-verdict
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check-sanitize
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) fuzz
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	@echo "polc: all tests passed"
 
