@@ -52,6 +52,9 @@ ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -fPIC \
 	-DPOLC_VERSION='"$(POLC_VERSION)"' -DPOLC_MULTIARCH='"$(MULTIARCH)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS := -lyaml -lbpf -lelf -lz
+# libpolc and the compiler library call each other (re-resolution, the
+# artifact reader): one link group.
+POLC_LIBS = -Wl,--start-group $(RUNTIME_LIB) $(COMPILER_LIB) -Wl,--end-group
 CMOCKA_LIBS := -lcmocka
 
 # BPF objects built with polc itself (the entry programs).
@@ -226,7 +229,7 @@ $(DIST_LIB): $(RUNTIME_OBJS) $(COMPILER_OBJS) $(BUILD)/dist/libpolc.syms
 
 $(POLC): $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(POLC_LIBS) $(LIBS)
 
 # ---- tests ----------------------------------------------------------------
 
@@ -246,18 +249,18 @@ $(BUILD)/gen/test_fixtures.c: $(LOADER_FIXTURE_OBJS) $(EMBED)
 $(LOADER_TOOL): tests/loader/loadtest.c $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(POLC_LIBS) $(LIBS) $(ALL_LDFLAGS)
 
 # Loader unit tests also get the test artifacts (the more specific pattern wins).
 $(BUILD)/tests/unit/test_loader_%: tests/unit/test_loader_%.c $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(POLC_LIBS) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(POLC_LIBS) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c
 	$(call msg,CC,$<)
@@ -284,14 +287,14 @@ $(BUILD)/gen/test_objects.c: $(TEST_BPF_OBJS) $(EMBED)
 $(VERDICT_BIN): $(VERDICT_SRCS) $(wildcard tests/verdict/*.h) $(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(TEST_OBJECTS) $(POLC_LIBS) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) $(wildcard tests/verdict/*.h tests/bench/lib/*.h) \
 		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -Itests/bench/lib -o $@ $< $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) \
-		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+		$(TEST_OBJECTS) $(POLC_LIBS) $(LIBS) $(ALL_LDFLAGS)
 
 # libFuzzer targets: the compiler and runtime sources built again by clang
 # with coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside
