@@ -38,6 +38,9 @@ Q :=
 msg =
 endif
 
+# Builds use every core; tests run one after the other (they share the
+# machine's timing and namespaces).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || $(CC) -dumpmachine)
 POLC_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -49,6 +52,9 @@ ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -fPIC \
 	-DPOLC_VERSION='"$(POLC_VERSION)"' -DPOLC_MULTIARCH='"$(MULTIARCH)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS := -lyaml -lbpf -lelf -lz
+# libpolc and the compiler library call each other (re-resolution, the
+# artifact reader): one link group.
+POLC_LIBS = -Wl,--start-group $(RUNTIME_LIB) $(COMPILER_LIB) -Wl,--end-group
 CMOCKA_LIBS := -lcmocka
 
 # BPF objects built with polc itself (the entry programs).
@@ -223,7 +229,7 @@ $(DIST_LIB): $(RUNTIME_OBJS) $(COMPILER_OBJS) $(BUILD)/dist/libpolc.syms
 
 $(POLC): $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(POLC_LIBS) $(LIBS)
 
 # ---- tests ----------------------------------------------------------------
 
@@ -243,18 +249,18 @@ $(BUILD)/gen/test_fixtures.c: $(LOADER_FIXTURE_OBJS) $(EMBED)
 $(LOADER_TOOL): tests/loader/loadtest.c $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(POLC_LIBS) $(LIBS) $(ALL_LDFLAGS)
 
 # Loader unit tests also get the test artifacts (the more specific pattern wins).
 $(BUILD)/tests/unit/test_loader_%: tests/unit/test_loader_%.c $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/loader -o $@ $< $(LOADER_TEST_OBJS) $(POLC_LIBS) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(POLC_LIBS) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c
 	$(call msg,CC,$<)
@@ -281,14 +287,14 @@ $(BUILD)/gen/test_objects.c: $(TEST_BPF_OBJS) $(EMBED)
 $(VERDICT_BIN): $(VERDICT_SRCS) $(wildcard tests/verdict/*.h) $(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -o $@ $(VERDICT_SRCS) $(TEST_OBJECTS) $(POLC_LIBS) $(LIBS) $(CMOCKA_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) $(wildcard tests/verdict/*.h tests/bench/lib/*.h) \
 		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/verdict -Itests/bench/lib -o $@ $< $(BENCH_LIB_SRCS) $(VERDICT_LIB_SRCS) \
-		$(TEST_OBJECTS) $(RUNTIME_LIB) $(COMPILER_LIB) $(LIBS) $(ALL_LDFLAGS)
+		$(TEST_OBJECTS) $(POLC_LIBS) $(LIBS) $(ALL_LDFLAGS)
 
 # libFuzzer targets: the compiler and runtime sources built again by clang
 # with coverage, ASan and UBSan (tests/fuzz/fuzz_*.c, dictionaries beside
@@ -314,7 +320,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 
 # A short run of every fuzz target from its seed corpus (tests/fuzz/corpus/),
 # part of make test: FUZZ_SMOKE_SECONDS each, new inputs kept out of the tree.
-FUZZ_SMOKE_SECONDS ?= 7
+FUZZ_SMOKE_SECONDS ?= 5
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)tests/fuzz/smoke.sh $(BUILD) $(FUZZ_SMOKE_SECONDS)
 
@@ -345,9 +351,13 @@ test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
 
 # The same cases again, every NetworkPolicy re-expressed as a CiliumNetworkPolicy.
+# Every case over IPv4 and IPv6; the same cases as CiliumNetworkPolicies over
+# IPv4 (CONFORMANCE_CILIUM_FAMILIES="4 6" for both).
+CONFORMANCE_CILIUM_FAMILIES ?= 4
 test-conformance: all
 	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD)
-	$(Q)/usr/bin/python3 tests/conformance/run.py --build $(BUILD) --as-cilium
+	$(Q)for f in $(CONFORMANCE_CILIUM_FAMILIES); do \
+		/usr/bin/python3 tests/conformance/run.py --build $(BUILD) --as-cilium --family $$f || exit 1; done
 
 # libpolc exports exactly its public API (runtime/libpolc.map).
 test-abi: all
@@ -358,12 +368,15 @@ check: test-abi test-unit test-re2 test-golden test-corpus test-lint test-verdic
 
 # The suite that does not need traffic, under ASan and UBSan.
 check-sanitize:
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-unit test-re2 test-golden test-corpus test-lint \
-		test-verdict
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) SANITIZE=1 all
+	$(Q)POLC_CORPUS_CHECK_ONLY=1 $(MAKE) --no-print-directory SANITIZE=1 test-unit test-re2 test-golden \
+		test-corpus test-lint test-verdict
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory check-sanitize
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) fuzz
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	@echo "polc: all tests passed"
 

@@ -374,8 +374,11 @@ static __always_inline int polc_http_head_byte(struct polc_http_head *h, __u8 b)
 		}
 		return b == ' ' && h->tok ? PS_TARGET0 : -1;
 	case PS_TARGET0:
-		if (b == '*')
+		if (b == '*') {
+			/* "OPTIONS * HTTP/1.1": the path rules see "*". */
+			polc_http_step_w(h, W_PATH, &h->path_s, b);
 			return PS_STAR;
+		}
 		if (b != '/')
 			return -1;
 		polc_http_step_w(h, W_PATH, &h->path_s, b);

@@ -123,6 +123,10 @@ static const char *reason_desc(uint8_t reason)
 		return "MISSED_TAIL_CALL";
 	case POLC_REASON_VLAN:
 		return "VLAN_FILTERED";
+	case POLC_REASON_L7: /* an HTTP request no rule allows */
+		return "POLICY_DENIED";
+	case POLC_REASON_L7_MALFORMED: /* an HTTP stream polc cannot judge */
+		return "INVALID_PACKET_DROPPED";
 	}
 	return "DROP_REASON_UNKNOWN";
 }

@@ -15,58 +15,24 @@
 #include "loader/cleanup.h"
 #include "loader/loader.h"
 
-static char *unescape_dup(const char *s, size_t len)
-{
-	char *out = malloc(len + 1);
-	if (!out)
-		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\\' && i + 1 < len) {
-			char c = s[++i];
-			out[n++] = c == 't' ? '\t' : c == 'n' ? '\n' : c;
-		} else {
-			out[n++] = s[i];
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
-/* Calls fn(fields, n, ctx) per line; fields are malloc'd and freed after. */
+/* Calls fn(fields, n, ctx) per line of a metadata section (polc_meta_parse). */
 typedef int (*row_fn)(char **f, size_t n, void *ctx);
+
+struct row_adaptor {
+	row_fn fn;
+	void *ctx;
+};
+
+static int adapt_row(const struct polc_meta_row *row, void *ctx)
+{
+	const struct row_adaptor *a = ctx;
+	return a->fn((char **)row->field, row->n, a->ctx);
+}
 
 static int each_row(const struct polc_artifact *rec, const char *section, row_fn fn, void *ctx)
 {
-	size_t len = 0;
-	const char *text = polc_artifact_section(rec, section, &len);
-	if (!text)
-		return 0;
-	const char *end = text + len;
-	int rc = 0;
-	for (const char *line = text; line < end && rc == 0;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end;
-		char *f[8] = { 0 };
-		size_t n = 0;
-		for (const char *p = line; p <= le && n < 8;) {
-			const char *tab = memchr(p, '\t', (size_t)(le - p));
-			const char *fe = tab ? tab : le;
-			if (!(f[n++] = unescape_dup(p, (size_t)(fe - p)))) {
-				rc = -ENOMEM;
-				break;
-			}
-			if (!tab)
-				break;
-			p = tab + 1;
-		}
-		if (rc == 0 && le > line)
-			rc = fn(f, n, ctx);
-		for (size_t i = 0; i < n; i++)
-			free(f[i]);
-		line = nl ? nl + 1 : end;
-	}
-	return rc;
+	struct row_adaptor a = {fn, ctx};
+	return polc_artifact_meta_rows(rec, section, adapt_row, &a);
 }
 
 static bool u32_of(const char *s, uint32_t *out)

@@ -17,60 +17,47 @@
 
 #include "cli.h"
 
-/* A metadata section as lines of tab-separated fields. */
+/* A metadata section as rows of unescaped fields. */
 struct meta_table {
-	char *text;
 	char ***rows; /* rows[i][j], NULL-terminated per row */
-	size_t n_rows;
+	size_t n_rows, cap;
 };
 
 static void meta_free(struct meta_table *t)
 {
-	for (size_t i = 0; i < t->n_rows; i++)
+	for (size_t i = 0; i < t->n_rows; i++) {
+		for (char **f = t->rows[i]; f && *f; f++)
+			free(*f);
 		free(t->rows[i]);
+	}
 	free(t->rows);
-	free(t->text);
+}
+
+static int keep_row(const struct polc_meta_row *row, void *ctx)
+{
+	struct meta_table *t = ctx;
+	if (t->n_rows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char ***rows = realloc(t->rows, cap * sizeof(*rows));
+		if (!rows)
+			return -1;
+		t->rows = rows;
+		t->cap = cap;
+	}
+	char **fields = calloc(row->n + 1, sizeof(char *));
+	if (!fields)
+		return -1;
+	t->rows[t->n_rows++] = fields;
+	for (size_t i = 0; i < row->n; i++)
+		if (!(fields[i] = strdup(row->field[i])))
+			return -1;
+	return 0;
 }
 
 static int meta_load(const struct polc_artifact *a, const char *section, struct meta_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	size_t size;
-	const char *data = polc_artifact_section(a, section, &size);
-	if (!data)
-		return 0;
-	t->text = malloc(size + 1);
-	if (!t->text)
-		return -1;
-	memcpy(t->text, data, size);
-	t->text[size] = '\0';
-	size_t cap = 0;
-	for (char *line = t->text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		char **fields = calloc(16, sizeof(char *));
-		if (!fields)
-			return -1;
-		size_t nf = 0;
-		for (char *f = line; f && nf < 15;) {
-			fields[nf++] = f;
-			f = strchr(f, '\t');
-			if (f)
-				*f++ = '\0';
-		}
-		if (t->n_rows == cap) {
-			cap = cap ? cap * 2 : 64;
-			char ***rows = realloc(t->rows, cap * sizeof(*rows));
-			if (!rows) {
-				free(fields);
-				return -1;
-			}
-			t->rows = rows;
-		}
-		t->rows[t->n_rows++] = fields;
-	}
-	return 0;
+	return polc_artifact_meta_rows(a, section, keep_row, t) ? -1 : 0;
 }
 
 static const char *field(const struct meta_table *t, size_t row, size_t col)

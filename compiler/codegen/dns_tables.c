@@ -37,14 +37,22 @@ int codegen_l7_unions(struct emitter *e, struct arena *arena, const struct ir_da
 	emit_line(e, "#endif");
 	emit_line(e, "#define POLC_GEN_HAVE_L7_HTTP %d", dp->features.have_l7_http);
 	emit_line(e, "#define POLC_GEN_HAVE_L7_DNS %d", dp->features.have_l7_dns);
-	emit_line(e, "#define POLC_GEN_DNS_SET_FIRST %u", dp->features.dns_set_first ? dp->features.dns_set_first : 1);
+	/* Without DNS sets it means nothing: a constant, so adding HTTP sets changes no DNS switch. */
+	emit_line(e, "#define POLC_GEN_DNS_SET_FIRST %u", dp->features.have_l7_dns ? dp->features.dns_set_first : 1);
 	emit_line(e, "#define POLC_L7_NR_UNIONS %zu", n);
+	size_t start = e->out.len;
 	for (size_t i = 0; i < n; i++)
 		v[i] = (uint64_t)dp->http_unions.items[i].a << 16 | dp->http_unions.items[i].b;
 	codegen_emit_numbers(e, "static const __u32 polc_l7_unions[POLC_L7_NR_UNIONS + 1]", v, n, "");
 	for (size_t i = 0; i < n; i++)
 		v[i] = dp->http_unions.items[i].u;
 	codegen_emit_numbers(e, "static const __u16 polc_l7_union_to[POLC_L7_NR_UNIONS + 1]", v, n, "");
+	int err = strbuf_error(&e->out);
+	if (err)
+		return err;
+	/* In the program, not in a map: a re-resolution must see it change (as POLC_GEN_DNS_TABLES). */
+	uint64_t h = polc_hash64(e->out.data + start, e->out.len - start, 0);
+	emit_line(e, "#define POLC_GEN_L7_UNIONS 0x%016" PRIx64 "ull /* what the union table holds */", h);
 	return strbuf_error(&e->out);
 }
 

@@ -128,14 +128,12 @@ int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_
 		n_rule_ids += s->n_rules;
 	}
 
-	emit_comment(e, "L7 HTTP: the request parser's bounds (a request beyond them is refused: fail closed)\n"
-			"and the rule sets' DFAs (bpf-templates/http_tables.h).");
-	emit_line(e, "#define POLC_GEN_HAVE_L7_HTTP 1");
-	emit_line(e, "#define POLC_GEN_HTTP_MAX_HEAD %u", limits->max_head);
-	emit_line(e, "#define POLC_GEN_HTTP_MAX_LINE %u", limits->max_line);
-	emit_line(e, "#define POLC_GEN_HTTP_MAX_HEADERS %u", limits->max_headers);
-	emit_line(e, "#define POLC_GEN_HTTP_MAX_STEPS %u", limits->max_steps);
-	emit_blank(e);
+	/* The tables first, on their own: their hash is a switch (meta/switches), see below. */
+	struct emitter *knobs = e;
+	struct emitter tab;
+	emit_init(&tab);
+	tab.indent = e->indent;
+	e = &tab;
 	emit_line(e, "#include \"http_tables.h\"");
 	emit_blank(e);
 	emit_line(e, "#define POLC_HTTP_NR_SETS %zu", n_sets);
@@ -225,5 +223,28 @@ int codegen_http_tables(struct emitter *e, struct arena *arena, const struct ir_
 	}
 	strbuf_free(&sb);
 	emit_close(e, ";");
-	return strbuf_error(&e->out);
+
+	/*
+	 * The program's HTTP behaviour in one switch: a re-resolution (a pod
+	 * added, no clang) whose rule sets differ in any byte from the live
+	 * program's tables must not reuse that program.
+	 */
+	int err = strbuf_error(&tab.out);
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; !err && i < tab.out.len; i++)
+		h = (h ^ (uint8_t)tab.out.data[i]) * 1099511628211ull;
+	e = knobs;
+	emit_comment(e, "L7 HTTP: the request parser's bounds (a request beyond them is refused: fail closed)\n"
+			"and the rule sets' DFAs (bpf-templates/http_tables.h).");
+	emit_line(e, "#define POLC_GEN_HAVE_L7_HTTP 1");
+	emit_line(e, "#define POLC_GEN_HTTP_MAX_HEAD %u", limits->max_head);
+	emit_line(e, "#define POLC_GEN_HTTP_MAX_LINE %u", limits->max_line);
+	emit_line(e, "#define POLC_GEN_HTTP_MAX_HEADERS %u", limits->max_headers);
+	emit_line(e, "#define POLC_GEN_HTTP_MAX_STEPS %u", limits->max_steps);
+	emit_line(e, "#define POLC_GEN_HTTP_TABLES 0x%016" PRIx64 " /* FNV-1a of the tables below */", h);
+	emit_blank(e);
+	if (!err)
+		strbuf_append(&e->out, tab.out.data, tab.out.len);
+	emit_free(&tab);
+	return err ? err : strbuf_error(&e->out);
 }

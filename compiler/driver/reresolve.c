@@ -54,65 +54,48 @@ void rr_cache_free(struct rr_cache *c)
 	free(c);
 }
 
-/* ---- text sections: tab-separated lines, fields escaped as the artifact writer does ---- */
-
-static char *unescape(struct arena *a, const char *s, size_t len)
-{
-	char *out = arena_alloc(a, len + 1);
-	if (!out)
-		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\\' && i + 1 < len) {
-			char c = s[++i];
-			out[n++] = c == 't' ? '\t' : c == 'n' ? '\n' : c;
-		} else {
-			out[n++] = s[i];
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
+/* ---- text sections: tab-separated lines, read with polc_meta_parse ---- */
 
 struct row {
 	char *f[8];
 	size_t n;
 };
 
+struct row_sink {
+	struct arena *arena;
+	struct row *rows;
+	size_t n, cap;
+};
+
+/* Keep a copy of the row's first 8 fields in the arena. */
+static int keep_row(const struct polc_meta_row *mr, void *ctx)
+{
+	struct row_sink *s = ctx;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct row *rows = arena_realloc(s->arena, s->rows, s->cap * sizeof(*rows), cap * sizeof(*rows));
+		if (!rows)
+			return -ENOMEM;
+		s->rows = rows;
+		s->cap = cap;
+	}
+	struct row *r = &s->rows[s->n++];
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < mr->n && i < 8; i++)
+		if (!(r->f[r->n++] = arena_strdup(s->arena, mr->field[i])))
+			return -ENOMEM;
+	return 0;
+}
+
 /* Split a section into rows of at most 8 unescaped fields. */
 static int split_rows(struct arena *a, const char *text, size_t len, struct row **out, size_t *n_out)
 {
-	size_t cap = 16, n = 0;
-	struct row *rows = arena_calloc(a, cap, sizeof(*rows));
-	if (!rows)
-		return -ENOMEM;
-	const char *end = text + len;
-	for (const char *line = text; line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end;
-		if (le > line) {
-			if (n == cap) {
-				rows = arena_realloc(a, rows, cap * sizeof(*rows), 2 * cap * sizeof(*rows));
-				if (!rows)
-					return -ENOMEM;
-				cap *= 2;
-			}
-			struct row *r = &rows[n++];
-			memset(r, 0, sizeof(*r));
-			for (const char *f = line; f <= le && r->n < 8;) {
-				const char *tab = memchr(f, '\t', (size_t)(le - f));
-				const char *fe = tab ? tab : le;
-				if (!(r->f[r->n++] = unescape(a, f, (size_t)(fe - f))))
-					return -ENOMEM;
-				if (!tab)
-					break;
-				f = tab + 1;
-			}
-		}
-		line = nl ? nl + 1 : end;
-	}
-	*out = rows;
-	*n_out = n;
+	struct row_sink s = {.arena = a};
+	int err = polc_meta_parse(text, len, keep_row, &s);
+	if (err)
+		return err;
+	*out = s.rows;
+	*n_out = s.n;
 	return 0;
 }
 

@@ -805,6 +805,67 @@ int l7_build_rules(struct pass_ctx *ctx, const struct ir_http_rule *const *rules
 	return build_set(&p, 1, &m, out);
 }
 
+/*
+ * Set ids in the order of the sets' contents, not of their discovery
+ * (HTTP sets before DNS sets, which the datapath tells apart by id):
+ * a pod added to the inventory (a re-resolution without clang) then
+ * renumbers nothing unless it brings a set that did not exist, and the
+ * live program's tables stay right (codegen hashes them into the
+ * switches, POLC_GEN_HTTP_TABLES, so any other change needs clang).
+ */
+static int set_order_cmp(const void *a, const void *b, void *arg)
+{
+	const member_vec *sets = arg;
+	const member_vec *x = &sets[*(const uint32_t *)a], *y = &sets[*(const uint32_t *)b];
+	/* A set is all HTTP or all DNS (set_kind()): HTTP sets sort first, so DNS ids follow theirs. */
+	bool xd = x->len && x->items[0].dns, yd = y->len && y->items[0].dns;
+	if (xd != yd)
+		return xd ? 1 : -1;
+	for (size_t i = 0; i < x->len && i < y->len; i++) {
+		uint64_t kx = member_key(&x->items[i]), ky = member_key(&y->items[i]);
+		if (kx != ky)
+			return kx < ky ? -1 : 1;
+		if (x->items[i].rule != y->items[i].rule)
+			return x->items[i].rule < y->items[i].rule ? -1 : 1;
+	}
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int renumber(struct l7_pass *p)
+{
+	size_t n = p->sets.len;
+	if (n < 2)
+		return 0;
+	uint32_t *order = arena_calloc(p->a, n, sizeof(uint32_t)), *new_id = arena_calloc(p->a, n + 1, sizeof(uint32_t));
+	member_vec *sorted = arena_calloc(p->a, n, sizeof(member_vec));
+	if (!order || !new_id || !sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, n, sizeof(uint32_t), set_order_cmp, p->sets.items);
+	for (size_t i = 0; i < n; i++) {
+		sorted[i] = p->sets.items[order[i]];
+		new_id[order[i] + 1] = (uint32_t)i + 1;
+	}
+	memcpy(p->sets.items, sorted, n * sizeof(member_vec));
+	for (size_t i = 0; i < p->dp->entries.len; i++) {
+		struct polc_policy_value *v = &p->dp->entries.items[i].value;
+		if (v->l7 && v->l7 <= n)
+			v->l7 = (uint16_t)new_id[v->l7];
+	}
+	for (size_t i = 0; i < p->added.len; i++) {
+		struct polc_policy_value *v = &p->added.items[i].value;
+		v->l7 = (uint16_t)new_id[v->l7];
+	}
+	for (size_t i = 0; i < p->unions.len; i++) {
+		struct dp_http_union *u = &p->unions.items[i];
+		u->a = (uint16_t)new_id[u->a];
+		u->b = (uint16_t)new_id[u->b];
+		u->u = (uint16_t)new_id[u->u];
+	}
+	return 0;
+}
+
 /* ---- the pass --------------------------------------------------------------- */
 
 static int key_cmp(const void *a, const void *b)
@@ -854,31 +915,20 @@ int pass_l7(struct pass_ctx *ctx)
 		lo = hi;
 	}
 
-	/* HTTP sets first, DNS sets after them: the datapath tells them apart by id. */
-	uint32_t *new_id = arena_calloc(p.a, p.sets.len + 1, sizeof(uint32_t));
-	if (!new_id)
-		return -ENOMEM;
+	/* One protocol per set; HTTP sets first, DNS sets after them (renumber()). */
 	uint32_t n_http = 0, n_dns = 0;
 	for (size_t i = 0; i < p.sets.len; i++) {
 		int kind = set_kind(&p, &p.sets.items[i]);
 		if (kind < 0)
 			return kind;
 		if (kind == 0)
-			new_id[i + 1] = ++n_http;
+			n_http++;
+		else
+			n_dns++;
 	}
-	for (size_t i = 0; i < p.sets.len; i++)
-		if (!new_id[i + 1])
-			new_id[i + 1] = n_http + ++n_dns;
-	for (size_t i = 0; i < p.added.len; i++)
-		p.added.items[i].value.l7 = (uint16_t)new_id[p.added.items[i].value.l7];
-	for (size_t i = 0; i < dp->entries.len; i++)
-		if (dp->entries.items[i].value.l7)
-			dp->entries.items[i].value.l7 = (uint16_t)new_id[dp->entries.items[i].value.l7];
-	for (size_t i = 0; i < p.unions.len; i++) {
-		struct dp_http_union *u = &p.unions.items[i];
-		*u = (struct dp_http_union){(uint16_t)new_id[u->a], (uint16_t)new_id[u->b], (uint16_t)new_id[u->u]};
-	}
-
+	err = renumber(&p);
+	if (err)
+		return err;
 	if (p.added.len) {
 		for (size_t i = 0; i < p.added.len; i++)
 			if (vec_push(p.a, &dp->entries, p.added.items[i]))
@@ -890,10 +940,7 @@ int pass_l7(struct pass_ctx *ctx)
 				dp->features.probe_port_class = true;
 	}
 	for (uint32_t id = 1; id <= n_http + n_dns; id++) {
-		size_t i = 0;
-		while (new_id[i + 1] != id)
-			i++;
-		const member_vec *m = &p.sets.items[i];
+		const member_vec *m = &p.sets.items[id - 1];
 		if (id <= n_http) {
 			struct dp_http_set *s;
 			err = build_set(&p, id, m, &s);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "analysis/lint.h"
+#include "driver/driver.h"
 #include "frontend/frontend.h"
 #include "passes/passes.h"
 
@@ -27,7 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ir_program prog;
 	struct ir_datapath dp = {0};
 	struct frontend fe;
-	struct pass_ctx ctx;
 	source_set_init(&sources, arena);
 	diag_sink_init(&diags, arena, &sources);
 	ir_program_init(&prog, arena);
@@ -36,17 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int id = source_add_buffer(&sources, "fuzz.yaml", (const char *)data, size);
 	int err = id > 0 ? frontend_load_file(&fe, (uint32_t)id) : -ENOMEM;
 	if (err != -ENOMEM && !frontend_finish(&fe) && !diag_has_errors(&diags)) {
-		err = pass_ctx_init(&ctx, arena, &diags, &prog, &dp);
-		if (!err)
-			err = pass_identities(&ctx);
-		if (!err)
-			err = pass_endpoints(&ctx);
-		if (!err)
-			err = pass_port_classes(&ctx);
-		if (!err)
-			err = pass_cidr_classes(&ctx);
-		if (!err)
-			err = pass_entries(&ctx);
+		err = driver_run_passes(arena, &diags, &prog, &dp);
 		if (!err) {
 			struct lint_input in = {
 				.arena = arena, .diags = &diags, .sources = &sources, .prog = &prog, .dp = &dp,

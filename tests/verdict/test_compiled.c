@@ -18,6 +18,7 @@
 #include "../unit/random_policy.h"
 
 #include "codegen/codegen.h"
+#include "driver/driver.h"
 #include "ir/dump.h"
 #include "loader/loader.h"
 #include "passes/passes.h"
@@ -40,18 +41,7 @@ struct compiled {
 
 static int compile_and_load(struct compiled *c)
 {
-	struct pass_ctx ctx;
-	int err = pass_ctx_init(&ctx, c->arena, &c->diags, &c->prog, &c->dp);
-	if (!err)
-		err = pass_identities(&ctx);
-	if (!err)
-		err = pass_endpoints(&ctx);
-	if (!err)
-		err = pass_port_classes(&ctx);
-	if (!err)
-		err = pass_cidr_classes(&ctx);
-	if (!err)
-		err = pass_entries(&ctx);
+	int err = driver_run_passes(c->arena, &c->diags, &c->prog, &c->dp);
 	if (err)
 		return err;
 

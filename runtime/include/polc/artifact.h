@@ -103,6 +103,28 @@ int polc_artifact_map_view(const struct polc_artifact *a, const char *map, struc
 /* meta/info value for key (copied into buf); -ENOENT if absent. */
 int polc_artifact_info(const struct polc_artifact *a, const char *key, char *buf, size_t size);
 
+/*
+ * Metadata sections (meta/...): lines of tab-separated fields, with tab,
+ * newline and backslash escaped as \t, \n, \\. polc_meta_parse() calls fn
+ * for every non-empty line with its fields unescaped; they are valid
+ * during the call only. Returns 0, fn's first non-zero return, or
+ * -ENOMEM. A line with more than POLC_META_MAX_FIELDS fields keeps the
+ * rest in its last field, unsplit.
+ */
+#define POLC_META_MAX_FIELDS 16
+
+struct polc_meta_row {
+	char *field[POLC_META_MAX_FIELDS]; /* the callback may modify them in place */
+	size_t n;
+	unsigned line; /* 1-based */
+};
+
+typedef int (*polc_meta_row_fn)(const struct polc_meta_row *row, void *ctx);
+
+int polc_meta_parse(const char *text, size_t len, polc_meta_row_fn fn, void *ctx);
+/* The same over an artifact section; an absent section has no rows. */
+int polc_artifact_meta_rows(const struct polc_artifact *a, const char *section, polc_meta_row_fn fn, void *ctx);
+
 /* 64-bit FNV-1a, used for revisions and content identity. */
 uint64_t polc_hash64(const void *data, size_t size, uint64_t seed);
 #define POLC_HASH_SEED 0xcbf29ce484222325ull

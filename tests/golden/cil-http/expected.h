@@ -40,7 +40,7 @@
 #endif
 #define POLC_GEN_HAVE_L7_HTTP 1
 #define POLC_GEN_HAVE_L7_DNS 0
-#define POLC_GEN_DNS_SET_FIRST 3
+#define POLC_GEN_DNS_SET_FIRST 1
 #define POLC_L7_NR_UNIONS 0
 static const __u32 polc_l7_unions[POLC_L7_NR_UNIONS + 1] POLC_RODATA = {
 	0
@@ -48,6 +48,7 @@ static const __u32 polc_l7_unions[POLC_L7_NR_UNIONS + 1] POLC_RODATA = {
 static const __u16 polc_l7_union_to[POLC_L7_NR_UNIONS + 1] POLC_RODATA = {
 	0
 };
+#define POLC_GEN_L7_UNIONS 0x5a60e6c530d70615ull /* what the union table holds */
 /*
  * L7 HTTP: the request parser's bounds (a request beyond them is refused: fail closed)
  * and the rule sets' DFAs (bpf-templates/http_tables.h).
@@ -57,6 +58,7 @@ static const __u16 polc_l7_union_to[POLC_L7_NR_UNIONS + 1] POLC_RODATA = {
 #define POLC_GEN_HTTP_MAX_LINE 4096
 #define POLC_GEN_HTTP_MAX_HEADERS 100
 #define POLC_GEN_HTTP_MAX_STEPS 64
+#define POLC_GEN_HTTP_TABLES 0xc65a59b83c5aa410 /* FNV-1a of the tables below */
 
 #include "http_tables.h"
 
