@@ -13,8 +13,7 @@
  * against the flow's DNS set. Allowed: the query goes on. Refused: it
  * never reaches the server; over UDP the client gets a REFUSED answer at
  * once, made from the query itself (dns_reply.h), which is what
- * Cilium's proxy sends; over TCP the client and the server get resets
- * (the answer would need sequence numbers the server never sent).
+ * Cilium's proxy sends (over TCP too, see below).
  * Malformed: dropped. In audit mode refusals pass, reported.
  *
  * Answers (polc_dns_answer): checked (malformed ones are dropped), and
@@ -30,7 +29,11 @@
  * fragments follow its verdict (fragments.h). Queries must not be
  * fragmented.
  *
- * TCP (RFC 7766): each message is a 2-byte length and the message. The
+ * TCP (RFC 7766): each message is a 2-byte length and the message. A
+ * refused query alone in its segment gets a REFUSED answer (and FIN: the
+ * server never saw the query, so the connection cannot go on), the server
+ * a reset; a refused segment of several messages, or a malformed one,
+ * resets both ends. The
  * client's segments are judged in sequence order (state in polc_l7, mode
  * POLC_L7_M_DNS): a segment must start at the next unjudged byte and
  * hold whole messages (DNS clients write each query whole; one split
@@ -315,8 +318,9 @@ POLC_GLOBAL int polc_dns_tcp_server(struct __sk_buff *skb, const struct polc_ctx
 
 	__u8 flags = t->flags;
 
+	/* Refused: resets pass, and the REFUSED answer polc sent (it starts at inj_seq). */
 	if (POLC_READ_ONCE(f->mode) == POLC_L7_M_DENIED)
-		return flags & POLC_TCP_RST ? POLC_DNS_PASS : POLC_DNS_DROP;
+		return (flags & POLC_TCP_RST) || t->seq == POLC_READ_ONCE(f->inj_seq) ? POLC_DNS_PASS : POLC_DNS_DROP;
 	if ((flags & (POLC_TCP_SYN | POLC_TCP_ACK)) == (POLC_TCP_SYN | POLC_TCP_ACK)) {
 		if (POLC_READ_ONCE(f->mode) == POLC_L7_M_SYN && t->ack == POLC_READ_ONCE(f->next_seq)) {
 			f->srv_nxt = t->seq + 1;
@@ -426,8 +430,16 @@ POLC_GLOBAL int polc_dns_tcp_client(struct __sk_buff *skb, const struct polc_ctx
 
 	__u8 mode = POLC_READ_ONCE(f->mode);
 
-	if (mode == POLC_L7_M_DENIED)
-		return POLC_DNS_DROP;
+	if (mode == POLC_L7_M_DENIED) {
+		/* Nothing more reaches the server; what the client still sends gets a reset. */
+		if (!t->payload_len && !(flags & (POLC_TCP_FIN | POLC_TCP_SYN)))
+			return POLC_DNS_DROP;
+		if (!(flags & POLC_TCP_ACK) ||
+		    polc_tcp_turn(skb, &c->pkt, t->ack, t->seq + t->payload_len + (flags & POLC_TCP_FIN ? 1 : 0),
+				  POLC_TCP_ACK | POLC_TCP_RST))
+			return POLC_DNS_DROP;
+		return bpf_redirect(c->ifindex, polc_back_flags(c));
+	}
 	if ((flags & (POLC_TCP_SYN | POLC_TCP_ACK)) == POLC_TCP_SYN) {
 		/* A new SYN: before any data, or after the connection closed. */
 		if ((mode != POLC_L7_M_SYN && !(args & POLC_L7_A_CT_CLOSED)) || t->payload_len)
@@ -457,6 +469,10 @@ POLC_GLOBAL int polc_dns_tcp_client(struct __sk_buff *skb, const struct polc_ctx
 	scr->tj_next = next;
 	scr->tj_off = t->payload_off;
 	scr->tj_end = t->payload_off + t->payload_len;
+
+	__be16 mlen;
+
+	scr->tj_single = !polc_load(skb, t->payload_off, &mlen, sizeof(mlen)) && bpf_ntohs(mlen) + 2 == t->payload_len;
 	return POLC_DNS_TCP_JUDGE;
 }
 
@@ -503,13 +519,30 @@ POLC_GLOBAL int polc_dns_tcp_settle(struct __sk_buff *skb, const struct polc_ctx
 	if (!fresh)
 		return POLC_DNS_DROP;
 	polc_event(c, POLC_VERDICT_DROP, r == POLC_DNS_REFUSE ? POLC_REASON_DNS : POLC_REASON_DNS_MALFORMED, rule);
-	f->mode = POLC_L7_M_DENIED;
 
 	struct polc_ct_entry *ct = bpf_map_lookup_elem(&polc_ct, key);
 
 	if (ct)
 		ct->flags |= POLC_CT_F_RST;
-	return polc_dns_tcp_reset(skb, c, t);
+	/*
+	 * One refused query in the segment: the client gets its REFUSED answer
+	 * (with FIN), the server a reset. Else (malformed, several messages)
+	 * resets both ways. Copied first: the answer crosses our egress hook
+	 * at once, nested, and that run reuses the scratch map.
+	 */
+	__u32 seq = s, ack = t->ack, off = t->payload_off;
+	bool single = scr->tj_single && r == POLC_DNS_REFUSE && (t->flags & POLC_TCP_ACK);
+
+	f->inj_seq = ack;
+	f->mode = POLC_L7_M_DENIED;
+	if (!single)
+		return polc_dns_tcp_reset(skb, c, t);
+	if (polc_dns_refuse_tcp(skb, &c->pkt, seq, ack, off))
+		return POLC_DNS_DROP; /* the frame is half rewritten: nothing of it may go on */
+	bpf_clone_redirect(skb, c->ifindex, polc_back_flags(c));
+	if (polc_tcp_turn(skb, &c->pkt, seq, ack, POLC_TCP_ACK | POLC_TCP_RST))
+		return POLC_DNS_DROP;
+	return POLC_DNS_PASS;
 }
 
 /*

@@ -63,6 +63,7 @@ _Static_assert(POLC_GEN_DNS_MAX_ADDRS >= 1 && POLC_GEN_DNS_MAX_ADDRS <= 1024, "P
 _Static_assert(POLC_GEN_DNS_MAX_RECORDS >= 1 && POLC_GEN_DNS_MAX_RECORDS <= 65535, "POLC_GEN_DNS_MAX_RECORDS");
 
 #define POLC_DNS_HDR 12
+#define POLC_DNS_TCP_ANSWER_MAX 512 /* a refused TCP query this long or shorter gets a REFUSED answer */
 #define POLC_DNS_NAME_MAX 255  /* wire form, final zero included */
 #define POLC_DNS_NAME_BUF 256
 #define POLC_DNS_MAX_LABELS 128
@@ -123,7 +124,16 @@ struct polc_dns_scratch {
 	/* a TCP segment being judged (dns.h) */
 	struct polc_tcp_seg seg;
 	__u32 tj_next, tj_off, tj_end;
+	__u32 tj_single; /* the segment is one whole message: a REFUSED answer can be made of it */
 	/* a REFUSED answer being made (dns_reply.h) */
+	__u8 tx_body[POLC_DNS_TCP_ANSWER_MAX + 4]; /* the TCP payload, zero padded to 4 bytes */
+	struct ethhdr tx_eth_in, tx_eth_out;
+	__u8 tx_pad[4];
+	struct tcphdr tx_tcp_in, tx_tcp_out;
+	struct iphdr tx_ip4_in, tx_ip4_out;
+	struct ipv6hdr tx_ip6_in, tx_ip6_out;
+	struct polc_pseudo_v4 tx_ph4_old, tx_ph4_new;
+	struct polc_pseudo_v6 tx_ph6_old, tx_ph6_new;
 	__u8 tx_eth[2][16];
 	__u8 tx_addr[2][32];
 	__be16 tx_ports[2][2];

@@ -901,7 +901,7 @@ static void test_tcp(void **state)
 	assert_int_equal(tc_server(&t, PKT_ACK | PKT_PSH, framed, a.n + 2), VERDICT_PASS);
 	assert_true(learned(&w, "203.0.113.40", NULL));
 
-	/* A refused name: the client and the server get resets, the connection is closed. */
+	/* A refused name: the client gets REFUSED (and FIN), the server a reset; the connection ends. */
 	m = tcp_query(buf, "denied.example.net");
 	drain(w.sock_c);
 	assert_int_equal(tc_client(&t, t.cseq, PKT_ACK | PKT_PSH, buf, m, &s), VERDICT_PASS);
@@ -912,12 +912,38 @@ static void test_tcp(void **state)
 	uint8_t clone[2048];
 	ssize_t got = recv(w.sock_c, clone, sizeof(clone), 0);
 	assert_true(got > 0);
-	assert_int_equal(clone[l4 + 13] & PKT_RST, PKT_RST);
+	assert_int_equal(clone[l4 + 13], PKT_ACK | PKT_PSH | PKT_FIN);
+	assert_int_equal(clone[l4 + 12] >> 4, 5);
 	assert_int_equal(get32be(clone + l4 + 4), t.sseq);
 	assert_int_equal(get32be(clone + l4 + 8), t.cseq + (uint32_t)m);
-	/* Nothing more of this connection reaches the server. */
+	assert_int_equal((size_t)got, l4 + 20 + m);
+	const uint8_t *ans = clone + l4 + 20;
+	assert_int_equal(ans[0] << 8 | ans[1], m - 2);
+	assert_int_equal(ans[2 + 2], 0x81); /* QR, RD */
+	assert_int_equal(ans[2 + 3], 0x05); /* REFUSED */
+	assert_memory_equal(ans + 2 + 12, buf + 2 + 12, m - 14);
+	assert_int_equal(l4_csum(clone, (size_t)got, 4, l4, IPPROTO_TCP), 0);
+	assert_int_equal(fold(sum16(clone + 14, 20, 0)), 0);
+	/* The answer passes the hook on its way to the client; the server's data would not. */
+	struct pkt back;
+	struct seen bs;
+	pkt_init(&back);
+	pkt_bytes(&back, clone, (size_t)got);
+	run(&w, w.ifc, POLC_DIR_INGRESS, &back, &bs);
+	assert_int_equal(bs.verdict, VERDICT_PASS);
+	t.sseq += 100;
+	assert_int_equal(tc_server(&t, PKT_ACK | PKT_PSH, "\0\2ab", 4), VERDICT_DROP);
+	/* Nothing more of this connection reaches the server: the client's next query gets a reset. */
 	m = tcp_query(buf, "api.example.com");
-	assert_int_equal(tc_client(&t, t.cseq, PKT_ACK | PKT_PSH, buf, m, &s), VERDICT_DROP);
+	assert_int_equal(tc_client(&t, t.cseq + 40, PKT_ACK | PKT_PSH, buf, m, &s), VERDICT_REDIRECT);
+	assert_int_equal(s.out[l4_off(s.out) + 13] & PKT_RST, PKT_RST);
+
+	/* Two queries in one segment, one refused: resets both ways (no answer fits them both). */
+	tc_open(&t, &w, 44002);
+	n = tcp_query(buf, "api.example.com");
+	n += tcp_query(buf + n, "denied.example.net");
+	assert_int_equal(tc_client(&t, t.cseq, PKT_ACK | PKT_PSH, buf, n, &s), VERDICT_PASS);
+	assert_int_equal(s.out[l4_off(s.out) + 13] & PKT_RST, PKT_RST);
 
 	/* A message split across segments: refused (reset), never judged in part. */
 	tc_open(&t, &w, 44001);
