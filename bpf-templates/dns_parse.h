@@ -107,6 +107,7 @@ struct polc_dns_scratch {
 	__u32 n_an;
 	__u32 n_rr;
 	__u32 rr_done;
+	__u32 chain_off; /* where the chain's current name is written in the message */
 	__u32 ttl;
 	__u32 n_addrs;
 	__u32 err;
@@ -533,12 +534,25 @@ static long polc_dns_rr_cb(__u32 i, void *ctx)
 		return 1;
 	}
 
-	int end = polc_dns_name(s, s->off, 0);
+	/*
+	 * The usual owner is a pointer to the chain's current name (the
+	 * question, or the last CNAME target), which was decoded and checked
+	 * already: then it is that name, and nothing needs decoding again.
+	 */
+	__u32 at = s->off, len = s->len, chain = s->chain_off;
+	bool same = false;
+	int end;
 
-	if (end < 0)
-		return 1;
+	if (at + 2 <= len && polc_dns_u8(s, at) == (0xc0 | chain >> 8) && polc_dns_u8(s, at + 1) == (chain & 0xff)) {
+		same = true;
+		end = (int)(at + 2);
+	} else {
+		end = polc_dns_name(s, at, 0);
+		if (end < 0)
+			return 1;
+	}
 
-	__u32 off = (__u32)end, len = s->len;
+	__u32 off = (__u32)end;
 
 	if (off + 10 > len) {
 		s->err = POLC_DNS_E_SHORT;
@@ -554,7 +568,7 @@ static long polc_dns_rr_cb(__u32 i, void *ctx)
 	}
 	if (i < s->n_an) {
 		/* The answer section follows the question's CNAME chain, as Cilium requires. */
-		if (!polc_dns_names_equal(s)) {
+		if (!same && !polc_dns_names_equal(s)) {
 			s->err = POLC_DNS_E_MALFORMED;
 			return 1;
 		}
@@ -566,6 +580,7 @@ static long polc_dns_rr_cb(__u32 i, void *ctx)
 				s->err = POLC_DNS_E_MALFORMED;
 				return 1;
 			}
+			s->chain_off = off;
 		} else if (type == POLC_DNS_T_A || type == POLC_DNS_T_AAAA) {
 			__u32 n = s->n_addrs;
 
@@ -603,6 +618,7 @@ static __always_inline int polc_dns_records(struct polc_dns_scratch *s, __u32 of
 	s->ttl = 0xffffffffu;
 	s->n_addrs = 0;
 	s->err = 0;
+	s->chain_off = POLC_DNS_HDR;
 	bpf_loop(POLC_GEN_DNS_MAX_RECORDS + 1, polc_dns_rr_cb, NULL, 0);
 	if (s->err == POLC_DNS_E_SHORT && s->partial)
 		return 0;
