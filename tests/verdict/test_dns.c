@@ -786,6 +786,72 @@ static void test_ttl_expiry(void **state)
 	world_free(&w);
 }
 
+/* A new generation from the world's IR as it is now (conntrack and learned addresses kept). */
+static void world_swap(struct dw *w)
+{
+	struct polc_artifact *art = world_compile(w);
+	struct polc_error perr = {0};
+	int err = polc_private_swap(w->priv, art, &perr);
+	polc_artifact_free(art);
+	if (err)
+		fail_msg("swap: %s", perr.message);
+	w->from_pod = polc_private_prog_fd(w->priv, "polc_from_pod");
+	w->to_pod = polc_private_prog_fd(w->priv, "polc_to_pod");
+}
+
+static void test_swap(void **state)
+{
+	(void)state;
+	WORLD(w, 0);
+	struct msg a;
+	m_answer(&a, 1, "api.example.com", QTYPE_A, 1);
+	m_a(&a, 12, 300, "203.0.113.50");
+	lookup(&w, 4, 45000, "api.example.com", QTYPE_A, &a);
+	struct pkt p;
+	struct seen s;
+	assert_int_equal(pkt_tcp(&p, C4, 46000, "203.0.113.50", 443, PKT_SYN), 0);
+	run(&w, w.ifc, POLC_DIR_EGRESS, &p, &s);
+	assert_int_equal(s.verdict, VERDICT_PASS);
+
+	/* A new generation with the same selector: what the old one learned still counts. */
+	world_swap(&w);
+	assert_int_equal(connect_to(&w, "203.0.113.50", 443, 46001), VERDICT_PASS);
+
+	/* Without the selector: new connections refused; learned slots stay, ignored. */
+	struct ir_rule *r = w.prog.rules.items[1];
+	struct ir_peer api = r->peers[0];
+	r->peers[0] = r->peers[1];
+	r->n_peers = 1;
+	world_swap(&w);
+	assert_int_equal(connect_to(&w, "203.0.113.50", 443, 46002), VERDICT_DROP);
+	assert_true(learned(&w, "203.0.113.50", NULL));
+	/* Back again: allowed with no new lookup. */
+	r->peers[1] = r->peers[0];
+	r->peers[0] = api;
+	r->n_peers = 2;
+	world_swap(&w);
+	assert_int_equal(connect_to(&w, "203.0.113.50", 443, 46003), VERDICT_PASS);
+
+	/* Expired, then a swap: the established connection goes on (judged again, kept); a new one does not. */
+	struct polc_fqdn_key k;
+	struct polc_fqdn_value v;
+	memset(&k, 0, sizeof(k));
+	k.ifindex = (uint32_t)w.ifc;
+	k.family = POLC_AF_INET;
+	pkt_addr("203.0.113.50", k.addr);
+	assert_int_equal(bpf_map_lookup_elem(w.fqdn, &k, &v), 0);
+	for (int i = 0; i < POLC_FQDN_SLOTS; i++)
+		if (v.slot[i].sel)
+			v.slot[i].expires = 1;
+	assert_int_equal(bpf_map_update_elem(w.fqdn, &k, &v, BPF_EXIST), 0);
+	world_swap(&w);
+	assert_int_equal(pkt_tcp(&p, C4, 46000, "203.0.113.50", 443, PKT_ACK), 0);
+	run(&w, w.ifc, POLC_DIR_EGRESS, &p, &s);
+	assert_int_equal(s.verdict, VERDICT_PASS);
+	assert_int_equal(connect_to(&w, "203.0.113.50", 443, 46004), VERDICT_DROP);
+	world_free(&w);
+}
+
 /* ---- DNS over TCP ---------------------------------------------------------------------- */
 
 static void put32be(uint8_t *p, uint32_t v)
@@ -995,6 +1061,7 @@ int verdict_group_dns(struct topo *topo)
 		cmocka_unit_test(test_many_answers),
 		cmocka_unit_test(test_malformed_answers),
 		cmocka_unit_test(test_ttl_expiry),
+		cmocka_unit_test(test_swap),
 		cmocka_unit_test(test_tcp),
 	};
 	*topo->n_tests += sizeof(tests) / sizeof(tests[0]);
