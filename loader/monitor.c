@@ -127,6 +127,10 @@ static const char *reason_desc(uint8_t reason)
 		return "POLICY_DENIED";
 	case POLC_REASON_L7_MALFORMED: /* an HTTP stream polc cannot judge */
 		return "INVALID_PACKET_DROPPED";
+	case POLC_REASON_DNS: /* a DNS query no rule allows (Cilium's proxy logs it so) */
+		return "POLICY_DENIED";
+	case POLC_REASON_DNS_MALFORMED: /* a DNS message polc cannot parse */
+		return "INVALID_PACKET_DROPPED";
 	}
 	return "DROP_REASON_UNKNOWN";
 }
