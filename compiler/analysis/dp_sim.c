@@ -63,13 +63,8 @@ static const struct polc_policy_value *probe(const struct ir_datapath *dp, uint3
 	return e ? &e->value : NULL;
 }
 
-/*
- * The FQDN peers the datapath would have learned this address under:
- * each name walked through the DFA of the policy's FQDN group, the
- * selectors of the state it ends in (bpf-templates/fqdn.h). Up to max.
- */
-static size_t fqdn_peers(const struct ir_datapath *dp, uint32_t policy, const struct sim_packet *pkt, uint32_t *out,
-			 size_t max)
+size_t dp_sim_fqdn_selectors(const struct ir_datapath *dp, uint32_t policy, const struct sim_packet *pkt, uint32_t *out,
+			     size_t max)
 {
 	if (!dp->policy_fqdn_group || !dp->policy_fqdn_group[policy])
 		return 0;
@@ -85,12 +80,11 @@ static size_t fqdn_peers(const struct ir_datapath *dp, uint32_t policy, const st
 		for (size_t k = 0; k < g->n; k++) {
 			if (!dfa_set_has(g->dfa, set, (uint32_t)k))
 				continue;
-			uint32_t peer = POLC_PEER_FQDN | g->hashes[k];
 			bool seen = false;
 			for (size_t j = 0; j < n && !seen; j++)
-				seen = out[j] == peer;
+				seen = out[j] == g->hashes[k];
 			if (!seen && n < max)
-				out[n++] = peer;
+				out[n++] = g->hashes[k];
 		}
 	}
 	return n;
@@ -111,8 +105,11 @@ void dp_sim_verdict(const struct ir_datapath *dp, const struct dp_endpoint *ep, 
 		peers[n_peers++] = POLC_PEER_CIDR | cls;
 	peers[n_peers++] = POLC_PEER_ANY;
 	/* Learned addresses count for world peers only, in egress (fqdn.h). */
-	if (dir == IR_EGRESS && ep->policy[dir] && (identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6))
-		n_peers += fqdn_peers(dp, ep->policy[dir], pkt, peers + n_peers, POLC_FQDN_SLOTS);
+	if (dir == IR_EGRESS && ep->policy[dir] && (identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6)) {
+		size_t n = dp_sim_fqdn_selectors(dp, ep->policy[dir], pkt, peers + n_peers, POLC_FQDN_SLOTS);
+		for (size_t i = 0; i < n; i++)
+			peers[n_peers++] |= POLC_PEER_FQDN;
+	}
 	struct port_probe {
 		uint8_t proto, kind;
 		uint16_t port;

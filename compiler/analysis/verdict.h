@@ -16,6 +16,7 @@
 #define POLC_ANALYSIS_VERDICT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../ir/datapath.h"
@@ -52,6 +53,14 @@ struct sim_verdict {
 
 void dp_sim_verdict(const struct ir_datapath *dp, const struct dp_endpoint *ep, enum ir_dir dir,
 		    const struct sim_packet *pkt, struct sim_verdict *out);
+
+/*
+ * The toFQDNs selectors (hashes) the datapath learns pkt's names under
+ * for an endpoint of egress policy `policy`: its group's DFA over each
+ * name (bpf-templates/fqdn.h). At most max; the number written.
+ */
+size_t dp_sim_fqdn_selectors(const struct ir_datapath *dp, uint32_t policy, const struct sim_packet *pkt, uint32_t *out,
+			     size_t max);
 
 /* The identity and CIDR class the ipcache gives an address. */
 void dp_sim_ipcache(const struct ir_datapath *dp, uint8_t family, const uint8_t *addr, uint32_t *identity,

@@ -105,6 +105,25 @@ static uint32_t random_entities(void)
 	return mask;
 }
 
+/*
+ * toFQDNs: selectors from a small pool (matchName, matchPattern, the
+ * every-name "*", "**."), and names for packets that match some of them,
+ * several, or none (one name per packet: at most 4 selectors then, the
+ * slots the datapath keeps per address).
+ */
+static const struct {
+	const char *text, *regex;
+	bool pattern;
+} random_fqdns[] = {
+	{"api.example.com", "^api[.]example[.]com[.]$", false},
+	{"*.example.com", "^[-a-zA-Z0-9_]*[.]example[.]com[.]$", true},
+	{"*.cdn.example.com", "^[-a-zA-Z0-9_]*[.]cdn[.]example[.]com[.]$", true},
+	{"*", "(^([-a-zA-Z0-9_]+[.])+$)|(^[.]$)", true},
+	{"**.example.org", "^([-a-zA-Z0-9_]+([.][-a-zA-Z0-9_]+)*)[.]example[.]org[.]$", true},
+};
+static const char *const random_names[] = {"api.example.com", "www.example.com", "x.cdn.example.com",
+					   "a.b.example.org", "example.org", "API.Example.COM."};
+
 static void random_program(struct ir_program *prog)
 {
 	for (size_t i = 0; i < 3; i++)
@@ -161,6 +180,14 @@ static void random_program(struct ir_program *prog)
 					unsigned max = v6 ? 128 : 32;
 					for (size_t e = 0; e < n_ex && peer->cidr.prefixlen < max; e++)
 						peer->except[peer->n_except++] = random_prefix(peer->cidr, peer->cidr.prefixlen + 1);
+				} else if (rule->dir == IR_EGRESS && rule->action == IR_ALLOW && rnd(2)) {
+					/* toFQDNs: Cilium's egress allow rules only. */
+					struct ir_peer *peer = tb_add_peer(prog, rule);
+					size_t f = rnd(sizeof(random_fqdns) / sizeof(random_fqdns[0]));
+					peer->kind = IR_PEER_FQDN;
+					peer->fqdn.text = random_fqdns[f].text;
+					peer->fqdn.regex = random_fqdns[f].regex;
+					peer->fqdn.pattern = random_fqdns[f].pattern;
 				} else {
 					tb_peer_entities(prog, rule, rnd(2) ? random_entities()
 									    : rnd(2) ? IR_ENTITY_WORLD : IR_ENTITY_CLUSTER);
@@ -218,6 +245,11 @@ static void random_packet(struct ir_program *prog, struct sim_packet *pkt)
 	}
 	uint32_t proto = rnd(8);
 	pkt->proto = proto < 4 ? IR_PROTO_TCP : proto < 7 ? IR_PROTO_UDP : IR_PROTO_ICMP;
+	/* Names the endpoint resolved to this address (toFQDNs); they count for world peers in egress. */
+	if (rnd(2)) {
+		pkt->names = &random_names[rnd(sizeof(random_names) / sizeof(random_names[0]))];
+		pkt->n_names = 1;
+	}
 	pkt->port = pkt->proto == IR_PROTO_ICMP ? (rnd(2) ? 8 : 0) : (uint16_t)(74 + rnd(24));
 }
 

@@ -62,6 +62,10 @@ static int run_passes(struct fixture *f)
 		err = pass_cidr_classes(&f->ctx);
 	if (!err)
 		err = pass_entries(&f->ctx);
+	if (!err)
+		err = pass_l7(&f->ctx);
+	if (!err)
+		err = pass_dns(&f->ctx);
 	return err;
 }
 

@@ -4,15 +4,20 @@
  * sets go through the real passes, codegen, clang and the loader, and
  * random new flows through the real entry programs in the kernel
  * (BPF_PROG_TEST_RUN). Every verdict must be the one the reference
- * evaluator reads off the policy IR. Where the other groups test the
+ * evaluator reads off the policy IR. A packet to a peer with DNS names
+ * (toFQDNs) finds in polc_fqdn what an answer with those names would
+ * have taught its endpoint. Where the other groups test the
  * templates with hand-filled maps, this one tests the whole compiler.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <net/if.h>
 #include <netinet/in.h>
+
+#include <bpf/bpf.h>
 
 #define RANDOM_IFNAME_FMT "polc-c%zu"
 #include "../unit/random_policy.h"
@@ -106,11 +111,51 @@ static int build(struct pkt *p, const struct sim_packet *sp, const struct ir_cid
 	}
 }
 
+static void fqdn_key(struct polc_fqdn_key *k, int ifindex, const struct sim_packet *sp)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = (uint32_t)ifindex;
+	k->family = sp->family == 4 ? POLC_AF_INET : POLC_AF_INET6;
+	memcpy(k->addr, sp->peer, sp->family == 4 ? 4 : 16);
+}
+
+/*
+ * Write into polc_fqdn what an answer giving the peer sp's names would
+ * have taught the endpoint (dp_sim_fqdn_selectors: its policy's group),
+ * as if the answer had just passed. True when something was written.
+ */
+static bool learn(struct compiled *c, const struct dp_endpoint *ep, int ifindex, const struct sim_packet *sp)
+{
+	uint32_t sel[POLC_FQDN_SLOTS];
+	size_t n = dp_sim_fqdn_selectors(&c->dp, ep->policy[IR_EGRESS], sp, sel, POLC_FQDN_SLOTS);
+	if (!n)
+		return false;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	struct polc_fqdn_key k;
+	struct polc_fqdn_value v;
+	fqdn_key(&k, ifindex, sp);
+	memset(&v, 0, sizeof(v));
+	for (size_t i = 0; i < n; i++) {
+		v.slot[i].sel = sel[i];
+		v.slot[i].expires = (uint32_t)now.tv_sec + 3600;
+	}
+	assert_int_equal(bpf_map_update_elem(polc_private_map_fd(c->priv, POLC_MAP_FQDN), &k, &v, BPF_ANY), 0);
+	return true;
+}
+
+static void unlearn(struct compiled *c, int ifindex, const struct sim_packet *sp)
+{
+	struct polc_fqdn_key k;
+	fqdn_key(&k, ifindex, sp);
+	bpf_map_delete_elem(polc_private_map_fd(c->priv, POLC_MAP_FQDN), &k);
+}
+
 static void test_compiled_random(void **state)
 {
 	(void)state;
 	rnd_state = 4242;
-	size_t checked = 0;
+	size_t checked = 0, with_names = 0;
 	uint16_t unique = 1;
 	for (int iter = 0; iter < PROGRAMS; iter++) {
 		struct compiled c = {.arena = arena_new()};
@@ -145,6 +190,9 @@ static void test_compiled_random(void **state)
 				struct sim_verdict want;
 				eval_verdict(&c.prog, &c.dp, ep->pod, dir, &sp, &want, NULL, NULL);
 
+				/* The names the endpoint resolved to the peer: what the datapath would have learned. */
+				bool learned = dir == IR_EGRESS && sp.n_names && ep->policy[IR_EGRESS] &&
+					       learn(&c, ep, ifindex, &sp);
 				struct pkt p;
 				assert_int_equal(build(&p, &sp, self, dir, unique++), 0);
 				struct runner r = {.from_pod = from_pod, .to_pod = to_pod};
@@ -154,6 +202,10 @@ static void test_compiled_random(void **state)
 							    &p, &verdict),
 						 0);
 				checked++;
+				if (learned) {
+					unlearn(&c, ifindex, &sp);
+					with_names++;
+				}
 				bool passed = verdict != VERDICT_DROP;
 				if (passed != want.allow) {
 					char peer[64];
@@ -174,8 +226,9 @@ static void test_compiled_random(void **state)
 		polc_private_free(c.priv);
 		arena_free(c.arena);
 	}
-	printf("compiled: %zu kernel verdicts agree with the reference evaluator (%d random policy sets)\n",
-	       checked, PROGRAMS);
+	printf("compiled: %zu kernel verdicts agree with the reference evaluator (%d random policy sets; %zu with "
+	       "addresses learned for names)\n",
+	       checked, PROGRAMS, with_names);
 }
 
 int verdict_group_compiled(struct topo *topo)
