@@ -177,8 +177,11 @@ static void print_maps(const struct polc_artifact *a, const struct meta_table *r
 		printf("  policy %u  ", k.policy);
 		if (k.peer == POLC_PEER_ANY) {
 			printf("from/to any");
-		} else if (k.peer & POLC_PEER_CIDR) {
+		} else if ((k.peer & POLC_PEER_KIND_MASK) == POLC_PEER_CIDR) {
 			printf("cidr class %u", k.peer & ~POLC_PEER_CIDR);
+		} else if ((k.peer & POLC_PEER_KIND_MASK) == POLC_PEER_FQDN) {
+			/* The selector's hash: --dump=dp of the compilation names it. */
+			printf("toFQDNs selector %08x", k.peer & ~POLC_PEER_KIND_MASK);
 		} else {
 			ssize_t row = find_row(identities, k.peer);
 			printf("identity %u (%s)", k.peer, row >= 0 ? field(identities, (size_t)row, 1) : "?");
