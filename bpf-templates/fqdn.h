@@ -34,6 +34,15 @@ static __always_inline __u32 polc_now_s(__u64 now_ns)
 	return (__u32)(now_ns / 1000000000ull);
 }
 
+/* Has this egress policy toFQDNs selectors (dns_tables.h)? Else its flows skip the lookup. */
+static __always_inline bool polc_fqdn_policy(__u32 policy)
+{
+	if (policy >= POLC_FQDN_POLICY_GROUP_LEN)
+		return false;
+	polc_barrier_var(policy);
+	return polc_fqdn_policy_group[policy] != 0;
+}
+
 /* Does toFQDNs apply to a peer with this identity? */
 static __always_inline bool polc_fqdn_world(__u32 identity)
 {

@@ -275,7 +275,7 @@ POLC_GLOBAL int polc_policy_decide(const struct polc_ctx *c, __u32 dir, __u32 po
 			pk.port_class = polc_port_class(c->pkt.family, c->pkt.proto, port);
 		polc_policy_match(policy, &c->peer, c->pkt.proto, &pk, &m);
 #if POLC_GEN_HAVE_FQDN
-		if (egress && polc_fqdn_world(c->peer.identity))
+		if (egress && polc_fqdn_world(c->peer.identity) && polc_fqdn_policy(policy))
 			polc_policy_match_fqdn(c, policy, keep, c->pkt.proto, &pk, &m);
 #else
 		(void)keep;

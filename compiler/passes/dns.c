@@ -188,15 +188,19 @@ static bool same_hashes(const struct dp_fqdn_group *g, const uint32_t *h, size_t
 	return g->n == n && (n == 0 || memcmp(g->hashes, h, n * sizeof(*h)) == 0);
 }
 
-/* Does policy `policy` have an entry under a DNS rule set (what toFQDNs learns from)? */
-static bool has_dns_entry(const struct ir_datapath *dp, uint32_t policy)
+/* Per policy id: has it an entry under a DNS rule set (what toFQDNs learns from)? */
+static bool *policies_with_dns(struct pass_ctx *ctx, uint32_t max_policy)
 {
-	for (size_t i = 0; i < dp->entries.len; i++) {
+	const struct ir_datapath *dp = ctx->dp;
+	bool *has = arena_calloc(ctx->arena, (size_t)max_policy + 1, sizeof(bool));
+	if (!has)
+		return NULL;
+	for (size_t i = 0; i < dp->entries.len && dp->features.have_l7_dns; i++) {
 		const struct dp_policy_entry *e = &dp->entries.items[i];
-		if (e->key.policy == policy && dp->features.have_l7_dns && e->value.l7 >= dp->features.dns_set_first)
-			return true;
+		if (e->value.l7 >= dp->features.dns_set_first && e->key.policy <= max_policy)
+			has[e->key.policy] = true;
 	}
-	return false;
+	return has;
 }
 
 int pass_dns(struct pass_ctx *ctx)
@@ -213,7 +217,8 @@ int pass_dns(struct pass_ctx *ctx)
 			max_policy = dp->policies.items[i]->id;
 	dp->policy_fqdn_group = arena_calloc(a, (size_t)max_policy + 1, sizeof(uint32_t));
 	uint32_t *hashes = arena_calloc(a, dp->fqdn_selectors.len, sizeof(uint32_t));
-	if (!dp->policy_fqdn_group || !hashes)
+	bool *with_dns = policies_with_dns(ctx, max_policy);
+	if (!dp->policy_fqdn_group || !hashes || !with_dns)
 		return -ENOMEM;
 	const struct ir_peer *warned = NULL;
 
@@ -242,7 +247,7 @@ int pass_dns(struct pass_ctx *ctx)
 		if (n == 0)
 			continue;
 		qsort(hashes, n, sizeof(*hashes), u32_cmp);
-		if (!has_dns_entry(dp, pol->id) && first != warned) {
+		if (!with_dns[pol->id] && first != warned) {
 			/* Cilium's classic footgun, said at compile time. */
 			warned = first;
 			diag_warning(ctx->diags, first->loc, first->path, "fqdn-without-dns-rule",
