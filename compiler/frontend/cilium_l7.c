@@ -251,7 +251,8 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 		struct ypath ip = YPATH_INDEX(&kp, i);
 		check_kafka(c, kafka->seq.items[i], &ip);
 	}
-	if (dns) {
+	/* Cilium checks DNS rules only when there are some (len(pr.Rules.DNS) > 0). */
+	if (dns && dns->seq.len) {
 		out->dns = true;
 		out->dns_loc = ymap_get_key(rules, "dns")->loc;
 		bool ok = true;
