@@ -351,16 +351,20 @@ POLC_GLOBAL int polc_dns_tcp_server(struct __sk_buff *skb, const struct polc_ctx
 			break;
 
 		__u32 len = bpf_ntohs(len_be), have = end - (off + 2);
+		bool cut = have < len;
 
-		f->srv_nxt = t->seq + (off - t->payload_off) + 2 + len;
-		if (have < len) {
-			polc_dns_answer(skb, c, off + 2, have, args | POLC_DNS_ANS_PARTIAL);
-			break;
-		}
-		if (polc_dns_answer(skb, c, off + 2, len, args)) {
+		/*
+		 * A malformed answer is dropped, and the start of the next message
+		 * stays where it was: the retransmission is judged, and dropped,
+		 * again.
+		 */
+		if (polc_dns_answer(skb, c, off + 2, cut ? have : len, cut ? args | POLC_DNS_ANS_PARTIAL : args)) {
 			polc_event(c, POLC_VERDICT_DROP, POLC_REASON_DNS_MALFORMED, f->rule);
 			return POLC_DNS_DROP;
 		}
+		f->srv_nxt = t->seq + (off - t->payload_off) + 2 + len;
+		if (cut)
+			break;
 		off += 2 + len;
 	}
 	return POLC_DNS_PASS;

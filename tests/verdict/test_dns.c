@@ -1032,6 +1032,16 @@ static void test_tcp(void **state)
 	framed[0] = (uint8_t)(a.n >> 8);
 	framed[1] = (uint8_t)a.n;
 	memcpy(framed + 2, a.b, a.n);
+	/* Malformed first (an answer off the chain): dropped, and dropped again when sent again. */
+	struct msg bad;
+	m_answer(&bad, 9, "api.example.com", QTYPE_A, 1);
+	m_rr_ptr(&bad, 12, QTYPE_A, 300, "\x01\x02\x03", 3);
+	uint8_t framed_bad[600];
+	framed_bad[0] = (uint8_t)(bad.n >> 8);
+	framed_bad[1] = (uint8_t)bad.n;
+	memcpy(framed_bad + 2, bad.b, bad.n);
+	assert_int_equal(tc_server(&t, PKT_ACK | PKT_PSH, framed_bad, bad.n + 2), VERDICT_DROP);
+	assert_int_equal(tc_server(&t, PKT_ACK | PKT_PSH, framed_bad, bad.n + 2), VERDICT_DROP);
 	assert_int_equal(tc_server(&t, PKT_ACK | PKT_PSH, framed, a.n + 2), VERDICT_PASS);
 	assert_true(learned(&w, "203.0.113.40", NULL));
 
