@@ -31,6 +31,9 @@ struct polc_datapath;
 /* The live endpoints as a table or a JSON array (polc status, polc endpoint list). */
 int cli_endpoints_print(struct polc_datapath *dp, bool json);
 
+/* "text", "json", "sarif" or "github" (--format); 0 or -1. */
+int cli_parse_format(const char *arg, enum diag_format *format);
+
 /* Colour diagnostics when stderr is a terminal and NO_COLOR is unset. */
 bool cli_use_color(void);
 

@@ -89,8 +89,6 @@ static int parse_http_limits(const char *arg, struct compile_options *opts)
 	return rc;
 }
 
-int cli_parse_format(const char *arg, enum diag_format *format);
-
 int cli_parse_format(const char *arg, enum diag_format *format)
 {
 	static const struct {

@@ -156,10 +156,12 @@ int pass_identities(struct pass_ctx *ctx)
 	uint32_t next_id = POLC_ID_FIRST_DYNAMIC;
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || strcmp(keys[i].key, keys[i - 1].key) != 0) {
-			if (next_id > POLC_ID_MAX)
-				return diag_error(ctx->diags, prog->pods.items[keys[i].pod].loc, NULL,
-						  "too-many-identities", NULL,
-						  "more than %u distinct label sets", POLC_ID_MAX) ?: -EINVAL;
+			if (next_id > POLC_ID_MAX) {
+				int err = diag_error(ctx->diags, prog->pods.items[keys[i].pod].loc, NULL,
+						     "too-many-identities", NULL, "more than %u distinct label sets",
+						     POLC_ID_MAX);
+				return err ? err : -EINVAL;
+			}
 			struct dp_identity *id = vec_add(a, &dp->identities);
 			if (!id)
 				return -ENOMEM;
