@@ -11,10 +11,10 @@
  *
  * Queries (dns_parse.h polc_dns_query): the question name is matched
  * against the flow's DNS set. Allowed: the query goes on. Refused: it
- * never reaches the server; over UDP the client gets a REFUSED answer at
+ * never reaches the server, and the client gets a REFUSED answer at
  * once, made from the query itself (dns_reply.h), which is what
- * Cilium's proxy sends (over TCP too, see below).
- * Malformed: dropped. In audit mode refusals pass, reported.
+ * Cilium's proxy sends. Malformed: dropped. In audit mode refusals pass,
+ * reported.
  *
  * Answers (polc_dns_answer): checked (malformed ones are dropped), and
  * their A and AAAA addresses learned for the toFQDNs selectors of the
@@ -29,19 +29,19 @@
  * fragments follow its verdict (fragments.h). Queries must not be
  * fragmented.
  *
- * TCP (RFC 7766): each message is a 2-byte length and the message. A
- * refused query alone in its segment gets a REFUSED answer (and FIN: the
- * server never saw the query, so the connection cannot go on), the server
- * a reset; a refused segment of several messages, or a malformed one,
- * resets both ends. The
+ * TCP (RFC 7766): each message is a 2-byte length and the message. The
  * client's segments are judged in sequence order (state in polc_l7, mode
  * POLC_L7_M_DNS): a segment must start at the next unjudged byte and
  * hold whole messages (DNS clients write each query whole; one split
  * across segments is refused). A segment that repeats bytes passes when
  * the server acknowledged them, or when it repeats the last judged
  * segment exactly (judged again, whole, the same way). Everything else
- * is dropped. The server's segments are learned from where a message
- * starts in them (its length prefix), as far as the segment goes.
+ * is dropped. A refused query alone in its segment gets a REFUSED answer
+ * with FIN (the server never saw the query, so the connection cannot go
+ * on) and the server a reset; a refused segment of several messages, or
+ * a malformed one, resets both ends. The server's segments are learned
+ * from where a message starts in them (its length prefix), as far as
+ * the segment goes; a malformed answer is dropped, every time it is sent.
  */
 #ifndef POLC_BPF_DNS_H
 #define POLC_BPF_DNS_H
