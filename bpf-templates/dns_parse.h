@@ -43,6 +43,7 @@
 #include "polc/layout.h"
 #include "dns_tables.h"
 #include "http_reply.h"
+#include "tcp_seg.h"
 #include "verifier.h"
 
 #ifndef POLC_GEN_DNS_MAX_MSG

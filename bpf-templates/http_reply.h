@@ -54,6 +54,7 @@
 #include "context.h"
 #include "http_tables.h"
 #include "parse.h"
+#include "tcp_seg.h"
 #include "verifier.h"
 
 /* What Cilium's Envoy answers a refused request with, and a close: polc cannot keep the connection. */
@@ -68,16 +69,6 @@ static const char polc_http_403[108] POLC_RODATA = "HTTP/1.1 403 Forbidden\r\n"
 _Static_assert(sizeof("HTTP/1.1 403 Forbidden\r\ncontent-length: 15\r\ncontent-type: text/plain\r\n"
 		      "connection: close\r\n\r\nAccess denied\r\n") == POLC_HTTP_403_LEN + 1,
 	       "403 length");
-
-/* The TCP segment being judged, host byte order. */
-struct polc_tcp_seg {
-	__u32 seq;
-	__u32 ack;
-	__u32 payload_off; /* from the Ethernet header */
-	__u32 payload_len;
-	__u8 flags;
-	__u8 pad[3];
-};
 
 /* One's complement arithmetic on 32-bit partial sums (the kernel's csum_add/csum_sub). */
 static __always_inline __u32 polc_csum_add(__u32 a, __u32 b)
@@ -97,50 +88,6 @@ static __always_inline __u16 polc_csum_fold(__u32 s)
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return (__u16)~s;
-}
-
-/*
- * The TCP header and payload bounds of pkt's segment. 0 or -1 (malformed).
- * Global (lesson 7): its header copies stay off the caller's frame.
- */
-POLC_GLOBAL int polc_tcp_seg_load(struct __sk_buff *skb, const struct polc_pkt *pkt, struct polc_tcp_seg *t)
-{
-	/* seq, ack, then data offset and flags: bytes 4..15 of the TCP header. */
-	struct {
-		__be32 seq;
-		__be32 ack;
-		__u8 doff;
-		__u8 flags;
-		__u16 pad;
-	} h;
-	__be16 ip_len;
-	__u32 l4_len, doff;
-
-	if (!pkt || !t)
-		return -1;
-	if (polc_load(skb, pkt->l4_off + 4, &h, sizeof(h)))
-		return -1;
-	/* The IP length field: IPv4 total length, IPv6 payload length. */
-	if (polc_load(skb, ETH_HLEN + (pkt->family == POLC_AF_INET ? 2 : 4), &ip_len, sizeof(ip_len)))
-		return -1;
-	doff = (h.doff >> 4) * 4;
-
-	__u32 len = bpf_ntohs(ip_len);
-
-	if (!len)
-		l4_len = skb->len - pkt->l4_off; /* BIG TCP GSO: the length does not fit the field */
-	else if (pkt->family == POLC_AF_INET)
-		l4_len = len + ETH_HLEN - pkt->l4_off;
-	else
-		l4_len = len + ETH_HLEN + sizeof(struct ipv6hdr) - pkt->l4_off;
-	if (doff < 20 || l4_len > 0x20000 || l4_len < doff)
-		return -1;
-	t->seq = bpf_ntohl(h.seq);
-	t->ack = bpf_ntohl(h.ack);
-	t->flags = h.flags;
-	t->payload_off = pkt->l4_off + doff;
-	t->payload_len = l4_len - doff;
-	return 0;
 }
 
 struct polc_pseudo_v4 {
