@@ -59,9 +59,10 @@
 #include "dns_reply.h"
 #include "events.h"
 #include "fqdn.h"
-#include "http_reply.h"
 #include "l7_sets.h"
 #include "maps_shared.h"
+#include "tcp_reply.h"
+#include "tcp_seg.h"
 #include "verifier.h"
 
 #define POLC_DNS_PASS TC_ACT_UNSPEC
@@ -272,30 +273,6 @@ POLC_GLOBAL int polc_dns_tcp_queries(struct __sk_buff *skb, __u32 off, __u32 end
 }
 
 /*
- * Refuse on TCP: the client gets a reset that acknowledges the segment,
- * the server a reset at the segment's start (the skb is turned around,
- * cloned back, and turned around again, as http.h does).
- */
-static __always_inline int polc_dns_tcp_reset(struct __sk_buff *skb, const struct polc_ctx *c,
-					      const struct polc_tcp_seg *t)
-{
-	/*
-	 * Copied first: the clone sent back crosses our egress hook at once,
-	 * nested on this CPU, and that run reuses the scratch map t lives in.
-	 */
-	__u32 seq = t->seq, ack = t->ack, end = t->seq + t->payload_len + (t->flags & POLC_TCP_FIN ? 1 : 0);
-
-	if (!(t->flags & POLC_TCP_ACK))
-		return POLC_DNS_DROP;
-	if (polc_tcp_turn(skb, &c->pkt, ack, end, POLC_TCP_ACK | POLC_TCP_RST))
-		return POLC_DNS_DROP;
-	bpf_clone_redirect(skb, c->ifindex, polc_back_flags(c));
-	if (polc_tcp_turn(skb, &c->pkt, seq, ack, POLC_TCP_ACK | POLC_TCP_RST))
-		return POLC_DNS_DROP;
-	return POLC_DNS_PASS;
-}
-
-/*
  * The server's segment: acknowledgements, and the answers that start in
  * it. Global (lesson 7): its frame stays off the caller's.
  */
@@ -424,10 +401,7 @@ POLC_GLOBAL int polc_dns_tcp_client(struct __sk_buff *skb, const struct polc_ctx
 		if (flags & POLC_TCP_RST)
 			return POLC_DNS_PASS;
 		polc_event(c, POLC_VERDICT_DROP, POLC_REASON_DNS_MALFORMED, rule);
-		if (!(flags & POLC_TCP_ACK) ||
-		    polc_tcp_turn(skb, &c->pkt, t->ack, t->seq + t->payload_len, POLC_TCP_ACK | POLC_TCP_RST))
-			return POLC_DNS_DROP;
-		return bpf_redirect(c->ifindex, polc_back_flags(c));
+		return polc_tcp_reset_back(skb, c, t, t->seq + t->payload_len);
 	}
 	if (flags & POLC_TCP_RST)
 		return POLC_DNS_PASS;
@@ -438,11 +412,7 @@ POLC_GLOBAL int polc_dns_tcp_client(struct __sk_buff *skb, const struct polc_ctx
 		/* Nothing more reaches the server; what the client still sends gets a reset. */
 		if (!t->payload_len && !(flags & (POLC_TCP_FIN | POLC_TCP_SYN)))
 			return POLC_DNS_DROP;
-		if (!(flags & POLC_TCP_ACK) ||
-		    polc_tcp_turn(skb, &c->pkt, t->ack, t->seq + t->payload_len + (flags & POLC_TCP_FIN ? 1 : 0),
-				  POLC_TCP_ACK | POLC_TCP_RST))
-			return POLC_DNS_DROP;
-		return bpf_redirect(c->ifindex, polc_back_flags(c));
+		return polc_tcp_reset_back(skb, c, t, t->seq + t->payload_len + (flags & POLC_TCP_FIN ? 1 : 0));
 	}
 	if ((flags & (POLC_TCP_SYN | POLC_TCP_ACK)) == POLC_TCP_SYN) {
 		/* A new SYN: before any data, or after the connection closed. */
@@ -530,23 +500,23 @@ POLC_GLOBAL int polc_dns_tcp_settle(struct __sk_buff *skb, const struct polc_ctx
 		ct->flags |= POLC_CT_F_RST;
 	/*
 	 * One refused query in the segment: the client gets its REFUSED answer
-	 * (with FIN), the server a reset. Else (malformed, several messages)
-	 * resets both ways. Copied first: the answer crosses our egress hook
-	 * at once, nested, and that run reuses the scratch map.
+	 * (with FIN, acknowledging the query), the server a reset. Else
+	 * (malformed, several messages) resets both ways (tcp_reply.h).
 	 */
-	__u32 seq = s, ack = t->ack, off = t->payload_off;
 	bool single = scr->tj_single && r == POLC_DNS_REFUSE && (t->flags & POLC_TCP_ACK);
+	__u32 to_client = POLC_TCP_ACK | POLC_TCP_RST, ack = e + (t->flags & POLC_TCP_FIN ? 1 : 0);
 
-	f->inj_seq = ack;
+	f->inj_seq = t->ack;
 	f->mode = POLC_L7_M_DENIED;
-	if (!single)
-		return polc_dns_tcp_reset(skb, c, t);
-	if (polc_dns_refuse_tcp(skb, &c->pkt, seq, ack, off))
-		return POLC_DNS_DROP; /* the frame is half rewritten: nothing of it may go on */
-	bpf_clone_redirect(skb, c->ifindex, polc_back_flags(c));
-	if (polc_tcp_turn(skb, &c->pkt, seq, ack, POLC_TCP_ACK | POLC_TCP_RST))
-		return POLC_DNS_DROP;
-	return POLC_DNS_PASS;
+	if (single) {
+		int len = polc_dns_refused_payload(skb, t->payload_off);
+
+		if (len < 0)
+			return POLC_DNS_DROP;
+		to_client = POLC_TCP_ACK | POLC_TCP_PSH | POLC_TCP_FIN | POLC_TCP_REPLY_PAYLOAD(len);
+		ack = s + (__u32)len;
+	}
+	return polc_tcp_refuse(skb, c, t, ack, to_client);
 }
 
 /*

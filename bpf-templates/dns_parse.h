@@ -42,7 +42,6 @@
 
 #include "polc/layout.h"
 #include "dns_tables.h"
-#include "http_reply.h"
 #include "tcp_seg.h"
 #include "verifier.h"
 
@@ -127,15 +126,7 @@ struct polc_dns_scratch {
 	struct polc_tcp_seg seg;
 	__u32 tj_next, tj_off, tj_end;
 	__u32 tj_single; /* the segment is one whole message: a REFUSED answer can be made of it */
-	/* a REFUSED answer being made (dns_reply.h) */
-	__u8 tx_body[POLC_DNS_TCP_ANSWER_MAX + 4]; /* the TCP payload, zero padded to 4 bytes */
-	struct ethhdr tx_eth_in, tx_eth_out;
-	__u8 tx_pad[4];
-	struct tcphdr tx_tcp_in, tx_tcp_out;
-	struct iphdr tx_ip4_in, tx_ip4_out;
-	struct ipv6hdr tx_ip6_in, tx_ip6_out;
-	struct polc_pseudo_v4 tx_ph4_old, tx_ph4_new;
-	struct polc_pseudo_v6 tx_ph6_old, tx_ph6_new;
+	/* a REFUSED answer over UDP being made (dns_reply.h; over TCP: tcp_reply.h's scratch) */
 	__u8 tx_eth[2][16];
 	__u8 tx_addr[2][32];
 	__be16 tx_ports[2][2];

@@ -23,14 +23,14 @@
  * to the same state. Everything else fails closed.
  *
  * A refused request never reaches the server: the segment that carries
- * it is turned into the client's answer (http_reply.h) and a reset for
- * the server, and the connection is closed for good. The client gets
- * "HTTP/1.1 403 Forbidden" when that cannot be mistaken for the answer
- * to an earlier request (the server has answered every request passed
- * so far and sent nothing the client has not acknowledged), else a
- * reset. A request polc cannot judge gets resets. Later packets of the
- * connection get resets too, with sequence numbers taken from them, so
- * neither end can stay half-open.
+ * it is turned into the client's answer (tcp_reply.h, http_reply.h) and
+ * a reset for the server, and the connection is closed for good. The
+ * client gets "HTTP/1.1 403 Forbidden" when that cannot be mistaken for
+ * the answer to an earlier request (the server has answered every
+ * request passed so far and sent nothing the client has not
+ * acknowledged), else a reset. A request polc cannot judge gets resets.
+ * Later packets of the connection get resets too, with sequence numbers
+ * taken from them, so neither end can stay half-open.
  *
  * Concurrency: the client side writes its fields under a sequence lock
  * (compare-and-swap), so two CPUs judging segments of one connection
@@ -126,7 +126,8 @@ static __always_inline bool polc_http_commit(struct polc_l7_flow *f, const struc
 /*
  * Refuse: the client gets a 403 (answer) or a reset, the server a reset,
  * the connection is DENIED from now on (committed first: our own answer
- * crosses this hook again). t is the refused segment.
+ * crosses this hook again). t is the refused segment; it travels from
+ * the client to the server, so the client is "back" (tcp_reply.h).
  */
 static __always_inline int polc_http_refuse(struct __sk_buff *skb, const struct polc_ctx *c, struct polc_l7_flow *f,
 					    struct polc_l7_flow *st, __u32 g, const struct polc_tcp_seg *t, bool answer)
@@ -138,19 +139,12 @@ static __always_inline int polc_http_refuse(struct __sk_buff *skb, const struct 
 	st->flags = answer ? st->flags | POLC_L7_F_ANSWERED : st->flags & ~POLC_L7_F_ANSWERED;
 	if (!polc_http_commit(f, st, g))
 		return POLC_HTTP_DROP;
-	if (!(t->flags & POLC_TCP_ACK))
-		return POLC_HTTP_DROP;
 
-	__u32 ack = t->seq + t->payload_len + fin;
+	__u32 to_client = answer ? polc_http_403_answer() : POLC_TCP_ACK | POLC_TCP_RST;
 
-	if (polc_tcp_turn(skb, &c->pkt, t->ack, ack,
-			  answer ? POLC_TURN_BODY | POLC_TCP_ACK | POLC_TCP_PSH | POLC_TCP_FIN : POLC_TCP_ACK | POLC_TCP_RST))
+	if (!to_client)
 		return POLC_HTTP_DROP;
-	bpf_clone_redirect(skb, c->ifindex, polc_back_flags(c));
-	/* Turned around again: the original direction, a reset at the refused segment's start. */
-	if (polc_tcp_turn(skb, &c->pkt, t->seq, t->ack, POLC_TCP_ACK | POLC_TCP_RST))
-		return POLC_HTTP_DROP;
-	return POLC_HTTP_PASS;
+	return polc_tcp_refuse(skb, c, t, t->seq + t->payload_len + fin, to_client);
 }
 
 /*
@@ -172,14 +166,10 @@ static __always_inline int polc_http_denied(struct __sk_buff *skb, const struct 
 		/* The client acknowledging our answer: nothing to say. */
 		return POLC_HTTP_DROP;
 	}
-	if (!(t->flags & POLC_TCP_ACK))
-		return POLC_HTTP_DROP;
 
 	__u32 fin = t->flags & (POLC_TCP_FIN | POLC_TCP_SYN) ? 1 : 0;
 
-	if (polc_tcp_turn(skb, &c->pkt, t->ack, t->seq + t->payload_len + fin, POLC_TCP_ACK | POLC_TCP_RST))
-		return POLC_HTTP_DROP;
-	return bpf_redirect(c->ifindex, polc_back_flags(c));
+	return polc_tcp_reset_back(skb, c, t, t->seq + t->payload_len + fin);
 }
 
 /* Server to client: acknowledgements and what the server sent. Never touches the scratch map. */
@@ -325,10 +315,7 @@ POLC_GLOBAL int polc_http_packet(struct __sk_buff *skb, const struct polc_ctx *c
 		if (t.flags & POLC_TCP_RST)
 			return POLC_HTTP_PASS;
 		polc_event(c, POLC_VERDICT_DROP, POLC_REASON_L7_MALFORMED, rule);
-		if (!(t.flags & POLC_TCP_ACK) ||
-		    polc_tcp_turn(skb, &c->pkt, t.ack, t.seq + t.payload_len, POLC_TCP_ACK | POLC_TCP_RST))
-			return POLC_HTTP_DROP;
-		return bpf_redirect(c->ifindex, polc_back_flags(c));
+		return polc_tcp_reset_back(skb, c, &t, t.seq + t.payload_len);
 	}
 	if (reply)
 		return polc_http_server(skb, c, f, &t);
