@@ -42,6 +42,7 @@
 
 #include "polc/layout.h"
 #include "dns_tables.h"
+#include "reply.h"
 #include "tcp_seg.h"
 #include "verifier.h"
 
@@ -127,8 +128,7 @@ struct polc_dns_scratch {
 	__u32 tj_next, tj_off, tj_end;
 	__u32 tj_single; /* the segment is one whole message: a REFUSED answer can be made of it */
 	/* a REFUSED answer over UDP being made (dns_reply.h; over TCP: tcp_reply.h's scratch) */
-	__u8 tx_eth[2][16];
-	__u8 tx_addr[2][32];
+	struct polc_reply_hdrs tx_hdrs;
 	__be16 tx_ports[2][2];
 	__be16 tx_flags[2];
 };

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The REFUSED answer to a refused DNS query, made from the query itself.
- *
- * UDP (polc_dns_refuse_udp): Ethernet and IP addresses and UDP ports swapped, the
- * header's flags turned into an answer's (QR set; opcode, RD and CD
+ * The REFUSED answer to a refused DNS query, made from the query itself:
+ * the header's flags turned into an answer's (QR set; opcode, RD and CD
  * kept; AA, TC, RA, Z and AD clear; RCODE 5, REFUSED), the rest of the
  * message left as it was: the question, and the EDNS record of the
  * additional section, echoed. That is the answer Cilium's proxy gives
  * (miekg/dns SetRcode: the question, the request's id, opcode, RD and
- * CD), with the client's EDNS record besides. The caller sends it back
- * to the client with bpf_redirect().
+ * CD), with the client's EDNS record besides. Only compiled with DNS
+ * rules.
  *
- * Checksums: swapping addresses and ports does not change the IPv4
+ * UDP (polc_dns_refuse_udp): the query's datagram turned around
+ * (reply.h: MACs, addresses, and here the ports, swapped), its flags
+ * rewritten. The caller sends it back to the client with bpf_redirect().
+ * Checksums: swapping addresses and ports changes neither the IPv4
  * header sum nor the UDP sum; the two flag bytes are a 16-bit word, so
  * one bpf_l4_csum_replace() fixes a full checksum, leaves a partial one
  * (CHECKSUM_PARTIAL, completed over the new bytes later) alone, and
@@ -24,15 +25,14 @@
 #define POLC_BPF_DNS_REPLY_H
 
 #include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
+#include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "polc/layout.h"
 #include "dns_parse.h"
 #include "parse.h"
+#include "reply.h"
 #include "tcp_reply.h"
 #include "verifier.h"
 
@@ -57,38 +57,21 @@ POLC_GLOBAL int polc_dns_refuse_udp(struct __sk_buff *skb, const struct polc_pkt
 		return -1;
 
 	/* In the scratch map: the stack is short (lesson 7). */
-	__u8 *eth = s->tx_eth[0], *eth_out = s->tx_eth[1];
-	__u8 *a = s->tx_addr[0], *a_out = s->tx_addr[1];
 	__be16 *ports = s->tx_ports[0], *ports_out = s->tx_ports[1];
-	bool v4 = pkt->family == POLC_AF_INET;
-	__u32 addr_off = ETH_HLEN + (v4 ? __builtin_offsetof(struct iphdr, saddr) : __builtin_offsetof(struct ipv6hdr, saddr));
-	__u32 alen = v4 ? 4 : 16;
+	__u32 l4 = pkt->l4_off;
 
-	if (polc_load(skb, 0, eth, ETH_HLEN) || polc_load(skb, pkt->l4_off, ports, 4) ||
-	    polc_load(skb, dns_off + 2, &s->tx_flags[0], 2) || polc_load(skb, addr_off, a, 32))
+	if (polc_load(skb, l4, ports, 4) || polc_load(skb, dns_off + 2, &s->tx_flags[0], 2) ||
+	    polc_reply_hdrs(skb, pkt, &s->tx_hdrs, POLC_REPLY_SAME_LEN))
 		return -1;
-	__builtin_memcpy(eth_out, eth + ETH_ALEN, ETH_ALEN);
-	__builtin_memcpy(eth_out + ETH_ALEN, eth, ETH_ALEN);
-	__builtin_memcpy(eth_out + 2 * ETH_ALEN, eth + 2 * ETH_ALEN, 2);
 	ports_out[0] = ports[1];
 	ports_out[1] = ports[0];
-	/* Source and destination: 4 bytes each (IPv4, then more header we keep) or 16. */
-	if (v4) {
-		__builtin_memcpy(a_out, a + 4, 4);
-		__builtin_memcpy(a_out + 4, a, 4);
-	} else {
-		__builtin_memcpy(a_out, a + 16, 16);
-		__builtin_memcpy(a_out + 16, a, 16);
-	}
-
 	s->tx_flags[1] = bpf_htons(polc_dns_refused_flags(bpf_ntohs(s->tx_flags[0])));
 
-	if (bpf_skb_store_bytes(skb, addr_off, a_out, 2 * alen, 0) ||
-	    bpf_skb_store_bytes(skb, 0, eth_out, ETH_HLEN, 0) || bpf_skb_store_bytes(skb, pkt->l4_off, ports_out, 4, 0) ||
+	if (polc_reply_hdrs_store(skb, pkt, &s->tx_hdrs) || bpf_skb_store_bytes(skb, l4, ports_out, 4, 0) ||
 	    bpf_skb_store_bytes(skb, dns_off + 2, &s->tx_flags[1], 2, 0))
 		return -1;
-	if (bpf_l4_csum_replace(skb, pkt->l4_off + __builtin_offsetof(struct udphdr, check), s->tx_flags[0],
-				s->tx_flags[1], 2 | BPF_F_MARK_MANGLED_0))
+	if (bpf_l4_csum_replace(skb, l4 + __builtin_offsetof(struct udphdr, check), s->tx_flags[0], s->tx_flags[1],
+				2 | BPF_F_MARK_MANGLED_0))
 		return -1;
 	return 0;
 }
