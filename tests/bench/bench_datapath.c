@@ -21,6 +21,7 @@
 
 #include "measure.h"
 #include "netns.h"
+#include "setup.h"
 #include "pkt.h"
 #include "runner.h"
 
@@ -180,23 +181,13 @@ out:
 int main(int argc, char **argv)
 {
 	struct bench b = { .repeat = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 200000 };
-	cpu_set_t set;
-	int peer, err;
 
 	if (b.repeat == 0) {
 		fprintf(stderr, "usage: bench_datapath [REPEAT]\n");
 		return 2;
 	}
-	err = netns_enter_private();
-	if (!err)
-		err = netns_veth_add("polc-bench", "polc-bench-pod", &b.if_b, &peer);
-	if (err) {
-		fprintf(stderr, "bench: cannot set up a network namespace (root needed): %s\n", strerror(-err));
+	if (bench_enter_netns("bench_datapath", "polc-bench", "polc-bench-pod", &b.if_b))
 		return 2;
-	}
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set); /* best effort: steadier figures */
 
 	printf("BPF_PROG_TEST_RUN, repeat=%u, median of %d rounds\n", b.repeat, ROUNDS);
 	if (bench_baseline(&b) || bench_generation(&b, "full") || bench_generation(&b, "worst"))

@@ -49,6 +49,7 @@
 
 #include "loader/loader.h"
 #include "measure.h"
+#include "setup.h"
 #include "netns.h"
 #include "pkt.h"
 #include "polc/artifact.h"
@@ -337,49 +338,24 @@ static int measure_syn(const struct loaded *l, int ifindex, const char *addr, st
 	return 0;
 }
 
-static int locate(const char *argv0, char *build, size_t size)
-{
-	char self[PATH_MAX];
-	if (!realpath(argv0, self))
-		return -errno;
-	for (int i = 0; i < 3; i++) {
-		char *slash = strrchr(self, '/');
-		if (!slash)
-			return -ENOENT;
-		*slash = '\0';
-	}
-	snprintf(build, size, "%s", self);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	uint32_t repeat = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
 	char build[PATH_MAX], polc[PATH_MAX + 8], tmp[] = "/tmp/polc-bench-dns-XXXXXX";
-	if (locate(argv[0], build, sizeof(build))) {
+	if (bench_build_dir(argv[0], build, sizeof(build))) {
 		fprintf(stderr, "bench_dns: cannot find the build directory\n");
 		return 2;
 	}
 	snprintf(polc, sizeof(polc), "%s/polc", build);
 	if (!mkdtemp(tmp))
 		return 2;
-	int ifindex, peer;
-	int err = netns_enter_private();
-	if (!err)
-		err = netns_veth_add("bench0", "bench0-pod", &ifindex, &peer);
-	if (err) {
-		fprintf(stderr, "bench_dns: cannot set up a network namespace (root needed): %s\n", strerror(-err));
+	int ifindex;
+	if (bench_enter_netns("bench_dns", "bench0", "bench0-pod", &ifindex))
 		return 2;
-	}
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-	libbpf_set_print(NULL);
 
 	struct loaded with = {0}, without = {0};
 	struct figures w = {0}, wo = {0};
-	err = compile_load(polc, tmp, true, &with);
+	int err = compile_load(polc, tmp, true, &with);
 	if (!err)
 		err = compile_load(polc, tmp, false, &without);
 	if (!err)

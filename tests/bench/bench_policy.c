@@ -34,6 +34,7 @@
 #include "loader/loader.h"
 #include "runner.h"
 #include "measure.h"
+#include "setup.h"
 #include "netns.h"
 #include "pkt.h"
 #include "polc/artifact.h"
@@ -190,27 +191,11 @@ out:
 	return err;
 }
 
-/* bench_policy lives in BUILD/tests/bench: polc is BUILD/polc, the repo three levels up. */
-static int locate(const char *argv0, char *build, size_t size)
-{
-	char self[PATH_MAX];
-	if (!realpath(argv0, self))
-		return -errno;
-	for (int i = 0; i < 3; i++) {
-		char *slash = strrchr(self, '/');
-		if (!slash)
-			return -ENOENT;
-		*slash = '\0';
-	}
-	snprintf(build, size, "%s", self);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	uint32_t repeat = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
 	char build[PATH_MAX], repo[PATH_MAX], polc[PATH_MAX + 8], tmp[] = "/tmp/polc-bench-XXXXXX";
-	if (locate(argv[0], build, sizeof(build)) || !realpath(build, repo)) {
+	if (bench_build_dir(argv[0], build, sizeof(build)) || !realpath(build, repo)) {
 		fprintf(stderr, "bench: cannot find the build directory\n");
 		return 2;
 	}
@@ -221,26 +206,16 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmp))
 		return 2;
 
-	int ifindex, peer;
-	int err = netns_enter_private();
-	if (!err)
-		err = netns_veth_add("bench0", "bench0-pod", &ifindex, &peer);
-	if (err) {
-		fprintf(stderr, "bench: cannot set up a network namespace (root needed): %s\n", strerror(-err));
+	int ifindex;
+	if (bench_enter_netns("bench", "bench0", "bench0-pod", &ifindex))
 		return 2;
-	}
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-	libbpf_set_print(NULL);
 
 	double empty_ns = 0;
 	struct row rows[] = {{.name = "10 rules", .rules = 10},
 			     {.name = "1,000 rules", .rules = 1000},
 			     {.name = "100,000 rules", .rules = 100000}};
 	size_t n = sizeof(rows) / sizeof(rows[0]);
-	err = bench_empty(ifindex, repeat, &empty_ns);
+	int err = bench_empty(ifindex, repeat, &empty_ns);
 	for (size_t i = 0; !err && i < n; i++)
 		err = bench_set(repo, polc, tmp, &rows[i], ifindex, repeat);
 	char *rm_argv[] = {"/bin/rm", "-rf", tmp, NULL};
