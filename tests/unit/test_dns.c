@@ -7,6 +7,7 @@
  * addresses learned for names. Line numbers count from the first line of
  * the text.
  */
+#include "driver/driver.h"
 #include "fe_test.h"
 
 #include <arpa/inet.h>
@@ -212,22 +213,7 @@ static void build(struct world *w, const char *policies)
 	assert_int_equal(frontend_finish(&fx->fe), 0);
 	fx_expect_no_errors(fx);
 	memset(&w->dp, 0, sizeof(w->dp));
-	struct pass_ctx ctx;
-	err = pass_ctx_init(&ctx, fx->arena, &fx->diags, &fx->prog, &w->dp);
-	if (!err)
-		err = pass_identities(&ctx);
-	if (!err)
-		err = pass_endpoints(&ctx);
-	if (!err)
-		err = pass_port_classes(&ctx);
-	if (!err)
-		err = pass_cidr_classes(&ctx);
-	if (!err)
-		err = pass_entries(&ctx);
-	if (!err)
-		err = pass_l7(&ctx);
-	if (!err)
-		err = pass_dns(&ctx);
+	err = driver_run_passes(fx->arena, &fx->diags, &fx->prog, &w->dp);
 	w->status = err;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include "driver/driver.h"
 #include "frontend/cilium_http.h"
 #include "frontend/yaml.h"
 #include "grammar/regex.h"
@@ -78,20 +79,7 @@ static struct ir_rule *rule(struct t *t, const char *peer, uint16_t lo, uint16_t
 
 static int run(struct t *t)
 {
-	struct pass_ctx ctx;
-	int err = pass_ctx_init(&ctx, t->arena, &t->diags, &t->prog, &t->dp);
-	if (!err)
-		err = pass_identities(&ctx);
-	if (!err)
-		err = pass_endpoints(&ctx);
-	if (!err)
-		err = pass_port_classes(&ctx);
-	if (!err)
-		err = pass_cidr_classes(&ctx);
-	if (!err)
-		err = pass_entries(&ctx);
-	if (!err)
-		err = pass_l7(&ctx);
+	int err = driver_run_passes(t->arena, &t->diags, &t->prog, &t->dp);
 	if (err && err != -EINVAL)
 		fail_msg("passes: %d", err);
 	return err;

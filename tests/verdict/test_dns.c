@@ -34,6 +34,7 @@
 
 #include <bpf/bpf.h>
 
+#include "driver/driver.h"
 #include "../unit/ir_builder.h"
 #include "codegen/codegen.h"
 #include "grammar/regex.h"
@@ -127,23 +128,8 @@ static void world_build(struct dw *w)
 
 static struct polc_artifact *world_compile(struct dw *w)
 {
-	struct pass_ctx ctx;
 	memset(&w->dp, 0, sizeof(w->dp));
-	int err = pass_ctx_init(&ctx, w->arena, &w->diags, &w->prog, &w->dp);
-	if (!err)
-		err = pass_identities(&ctx);
-	if (!err)
-		err = pass_endpoints(&ctx);
-	if (!err)
-		err = pass_port_classes(&ctx);
-	if (!err)
-		err = pass_cidr_classes(&ctx);
-	if (!err)
-		err = pass_entries(&ctx);
-	if (!err)
-		err = pass_l7(&ctx);
-	if (!err)
-		err = pass_dns(&ctx);
+	int err = driver_run_passes(w->arena, &w->diags, &w->prog, &w->dp);
 	if (err) {
 		diag_print(&w->diags, stderr, DIAG_FORMAT_TEXT, DIAG_NOTE, false);
 		fail_msg("passes: %s", strerror(-err));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* The L7 verdict tests' world and conversations (see l7_world.h). */
+#include "driver/driver.h"
 #include "l7_world.h"
 
 #include <arpa/inet.h>
@@ -123,21 +124,8 @@ void drain(int fd)
 /* Passes, codegen, clang: the artifact of the world's IR as it is now. */
 struct polc_artifact *world_compile(struct l7w *w)
 {
-	struct pass_ctx ctx;
 	memset(&w->dp, 0, sizeof(w->dp));
-	int err = pass_ctx_init(&ctx, w->arena, &w->diags, &w->prog, &w->dp);
-	if (!err)
-		err = pass_identities(&ctx);
-	if (!err)
-		err = pass_endpoints(&ctx);
-	if (!err)
-		err = pass_port_classes(&ctx);
-	if (!err)
-		err = pass_cidr_classes(&ctx);
-	if (!err)
-		err = pass_entries(&ctx);
-	if (!err)
-		err = pass_l7(&ctx);
+	int err = driver_run_passes(w->arena, &w->diags, &w->prog, &w->dp);
 	if (err) {
 		diag_print(&w->diags, stderr, DIAG_FORMAT_TEXT, DIAG_NOTE, false);
 		fail_msg("passes: %s", strerror(-err));
