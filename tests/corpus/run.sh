@@ -40,7 +40,7 @@ if [[ ! -d "$corpus" ]]; then
 fi
 
 exec /usr/bin/python3 - "$polc" "$corpus" "$here" "$@" <<'EOF'
-import fnmatch, json, os, shutil, subprocess, sys, tempfile, time
+import concurrent.futures, fnmatch, json, os, shutil, subprocess, sys, tempfile, time
 
 polc, corpus, here = sys.argv[1:4]
 globs = sys.argv[4:]
@@ -74,50 +74,51 @@ counts = {"compiles": 0, "unsupported": 0, "invalid": 0}
 for f in sorted(set(rows) - set(files)):
     failures.append(f"{f}: in expected.tsv but not in the corpus")
 
-tmp = tempfile.mkdtemp(prefix="polc-corpus-")
-for f in files:
-    if globs and not any(fnmatch.fnmatch(f, g) for g in globs):
-        continue
-    row = rows.get(f)
-    if row is None:
-        failures.append(f"{f}: no row in expected.tsv (decide its outcome from Cilium's semantics)")
-        continue
+def judge(i, f):
+    """(outcome wanted, ok, why) for corpus file f."""
+    row = rows[f]
     want = row["outcome"]
     extra = [] if row["inputs"] == "-" else [os.path.join(here, x) for x in row["inputs"].split()]
     # POLC_CORPUS_CHECK_ONLY (the sanitizer run): stop before clang, which runs
     # outside polc and gains nothing from ASan.
     full = want == "compiles" and not os.environ.get("POLC_CORPUS_CHECK_ONLY")
-    out = ["-o", os.path.join(tmp, "art.polc")] if full else ["--check"]
+    out = ["-o", os.path.join(tmp, f"art{i}.polc")] if full else ["--check"]
     args = [polc, "compile", "--format", "json", "--no-color"] + out + [f] + extra
     try:
         r = subprocess.run(args, cwd=corpus, capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired:
-        failures.append(f"{f}: polc did not finish in 60 s")
-        continue
+        return want, False, "polc did not finish in 60 s"
     try:
         diags = json.loads(r.stderr) if r.stderr.strip() else []
     except ValueError:
-        failures.append(f"{f}: diagnostics are not JSON: {r.stderr[:200]}")
-        continue
+        return want, False, f"diagnostics are not JSON: {r.stderr[:200]}"
     errors = [d for d in diags if d["severity"] == "error"]
     shown = "; ".join(f"{d['line']}:{d['path']} [{d['code']}] {d['message']}" for d in errors[:4])
     if want == "compiles":
-        ok = r.returncode == 0 and not errors
-        why = f"exit {r.returncode}: {shown}"
-    else:
-        line, path = int(row["line"]), "" if row["path"] == "-" else row["path"]
-        unsupported = [d for d in errors if d["code"] == "unsupported"]
-        invalid = [d for d in errors if d["code"] != "unsupported"]
-        pool = unsupported if want == "unsupported" else invalid
-        at = [d for d in pool if d["line"] == line and (d["path"] or "") == path]
-        if r.returncode != 1:
-            ok, why = False, f"exit {r.returncode}, want 1: {shown}"
-        elif want == "unsupported" and invalid:
-            ok, why = False, f"invalid, want unsupported: {shown}"
-        elif not at:
-            ok, why = False, f"no {want} error at line {line} path {path}: {shown}"
-        else:
-            ok, why = True, ""
+        return want, r.returncode == 0 and not errors, f"exit {r.returncode}: {shown}"
+    line, path = int(row["line"]), "" if row["path"] == "-" else row["path"]
+    unsupported = [d for d in errors if d["code"] == "unsupported"]
+    invalid = [d for d in errors if d["code"] != "unsupported"]
+    pool = unsupported if want == "unsupported" else invalid
+    at = [d for d in pool if d["line"] == line and (d["path"] or "") == path]
+    if r.returncode != 1:
+        return want, False, f"exit {r.returncode}, want 1: {shown}"
+    if want == "unsupported" and invalid:
+        return want, False, f"invalid, want unsupported: {shown}"
+    if not at:
+        return want, False, f"no {want} error at line {line} path {path}: {shown}"
+    return want, True, ""
+
+selected = [f for f in files if not globs or any(fnmatch.fnmatch(f, g) for g in globs)]
+for f in selected:
+    if f not in rows:
+        failures.append(f"{f}: no row in expected.tsv (decide its outcome from Cilium's semantics)")
+judged = [f for f in selected if f in rows]
+tmp = tempfile.mkdtemp(prefix="polc-corpus-")
+# Each polc run is one process (and one clang): as many at once as there are CPUs.
+with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as ex:
+    verdicts = list(ex.map(judge, range(len(judged)), judged))
+for f, (want, ok, why) in zip(judged, verdicts):
     if ok:
         counts[want] += 1
     else:
