@@ -194,7 +194,12 @@ static int run_size(const char *self_dir, int n_rules, int rounds, bool *missed)
 		rc = polc_datapath_apply_file(dp, art, &ar, &err);
 	if (rc) {
 		fprintf(stderr, "bench_endpoint: %s\n", err.message);
+		if (dp)
+			polc_datapath_unload(dp, &err); /* whatever the failed apply pinned */
 		polc_datapath_close(dp);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			fprintf(stderr, "bench_endpoint: cannot remove %s\n", dir);
 		return 1;
 	}
 	char path[PATH_MAX];
