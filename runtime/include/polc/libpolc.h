@@ -13,6 +13,8 @@
  *
  *   PIN/shared/polc_gen_prog    prog array; slot 0 = the live generation
  *   PIN/shared/polc_ct          conntrack (survives every swap)
+ *   PIN/shared/polc_l7          L7 (HTTP, DNS) state of connections
+ *   PIN/shared/polc_fqdn        addresses learned from DNS answers (toFQDNs)
  *   PIN/shared/polc_frag        fragment verdicts
  *   PIN/shared/polc_events      verdict event ring buffer
  *   PIN/shared/polc_ev_budget   event rate limiter
