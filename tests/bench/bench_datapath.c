@@ -51,11 +51,11 @@ static int report(const char *what, int fd, const struct pkt *p, int ifindex, ui
 	return 0;
 }
 
-/* Mean kernel time of one-run BPF_PROG_TEST_RUNs, each a new connection (a new source port). */
+/* Median kernel time of one-run BPF_PROG_TEST_RUNs, each a new connection (a new source port). */
 static int report_new_connections(const char *what, struct bench *b, const char *src, const char *dst, int n)
 {
 	struct bench_opts opts = { .ifindex = b->if_b, .repeat = 1, .rounds = 1 };
-	double total = 0;
+	struct bench_samples new_conns = {.n = 0};
 	int retval = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -69,10 +69,10 @@ static int report_new_connections(const char *what, struct bench *b, const char 
 
 		if (err)
 			return err;
-		total += res.ns_median;
+		bench_sample(&new_conns, res.ns_median);
 		retval = res.retval;
 	}
-	printf("  %-52s %8.1f ns/pkt (mean of %d, repeat=1)  %s\n", what, total / n, n,
+	printf("  %-52s %8.1f ns/pkt (median of %d, repeat=1)  %s\n", what, bench_median(&new_conns), n,
 	       retval == TC_ACT_SHOT ? "drop" : "pass");
 	return 0;
 }
@@ -153,14 +153,15 @@ static int bench_baseline(struct bench *b)
 	/* One run per call: the fixed cost that the one-run figures below include. */
 	struct bench_opts one = { .ifindex = b->if_b, .repeat = 1, .rounds = 1 };
 	struct bench_result res;
-	double total = 0;
+	struct bench_samples calls = {.n = 0};
 
 	for (int i = 0; i < 2000; i++) {
 		if ((err = bench_measure(fd, ack.data, ack.len, &one, &res)))
 			goto out;
-		total += res.ns_median;
+		bench_sample(&calls, res.ns_median);
 	}
-	printf("  %-52s %8.1f ns/pkt (mean of 2000, repeat=1)\n", "empty tc program, one run per call", total / 2000);
+	printf("  %-52s %8.1f ns/pkt (median of 2000, repeat=1)\n", "empty tc program, one run per call",
+	       bench_median(&calls));
 
 	/* The entry program tail-calling the empty program instead of a generation. */
 	__u32 slot = 0;

@@ -19,8 +19,8 @@
  *                        rounds; the difference is the cost a DNS rule
  *                        adds to a query
  *   DNS query, new flow  a query from a new source port (conntrack entry
- *                        created): mean of one-run calls
- *   DNS query refused    the REFUSED answer built and sent back: mean
+ *                        created): median of one-run calls
+ *   DNS query refused    the REFUSED answer built and sent back: median
  *   DNS answer           an answer with 1 and with 16 A records, parsed,
  *                        checked and learned (repeated: the entries exist
  *                        after the first run and are refreshed)
@@ -246,6 +246,7 @@ static int measure(const struct loaded *l, bool dns, int ifindex, uint32_t repea
 {
 	struct pkt p;
 	struct msg q, a;
+	struct bench_samples calls;
 	double ns, total;
 	int rv, err;
 
@@ -256,28 +257,28 @@ static int measure(const struct loaded *l, bool dns, int ifindex, uint32_t repea
 		return err;
 	if (rv != TC_ACT_UNSPEC)
 		return -EPERM;
-	total = 0;
+	calls.n = 0;
 	for (int i = 0; i < CALLS; i++) {
 		if ((err = udp(&p, CLIENT, (uint16_t)(10000 + i), DNS, 53, &q)) ||
 		    (err = once(l->from_pod, &p, ifindex, &ns, &rv)))
 			return err;
-		total += ns;
+		bench_sample(&calls, ns);
 	}
-	fig->query_new = total / CALLS;
+	fig->query_new = bench_median(&calls);
 	if (!dns)
 		return 0;
 
 	/* Refused queries: each run builds the REFUSED answer and redirects it. */
 	m_head(&q, 0x0100, 0, "denied.example.org");
-	total = 0;
+	calls.n = 0;
 	for (int i = 0; i < CALLS; i++) {
 		if ((err = udp(&p, CLIENT, 5353, DNS, 53, &q)) || (err = once(l->from_pod, &p, ifindex, &ns, &rv)))
 			return err;
 		if (rv != TC_ACT_REDIRECT)
 			return -EPROTO;
-		total += ns;
+		bench_sample(&calls, ns);
 	}
-	fig->refused = total / CALLS;
+	fig->refused = bench_median(&calls);
 
 	/* Answers on the query's flow (port 5353). */
 	m_answer(&a, "api.example.com", 1, 1);
@@ -323,7 +324,8 @@ static int measure(const struct loaded *l, bool dns, int ifindex, uint32_t repea
 /* New connections to an allowed address: learned (dns) or in the CIDR rule. */
 static int measure_syn(const struct loaded *l, int ifindex, const char *addr, struct figures *fig)
 {
-	double total = 0, ns;
+	struct bench_samples calls = {.n = 0};
+	double ns;
 	int rv, err;
 	for (int i = 0; i < CALLS; i++) {
 		struct pkt syn;
@@ -332,9 +334,9 @@ static int measure_syn(const struct loaded *l, int ifindex, const char *addr, st
 			return err;
 		if (rv != TC_ACT_UNSPEC)
 			return -EPERM;
-		total += ns;
+		bench_sample(&calls, ns);
 	}
-	fig->syn = total / CALLS;
+	fig->syn = bench_median(&calls);
 	return 0;
 }
 
@@ -375,7 +377,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("polc: DNS rules and toFQDNs in the datapath (ns per packet through BPF_PROG_TEST_RUN; repeated:\n"
-	       "median of %d rounds of %u; others: mean of %d one-run calls)\n\n",
+	       "median of %d rounds of %u; others: median of %d one-run calls)\n\n",
 	       ROUNDS, repeat, CALLS);
 	printf("%-56s %12s %12s\n", "", "L4 only", "DNS rules,");
 	printf("%-56s %12s %12s\n", "", "(toCIDR)", "toFQDNs");

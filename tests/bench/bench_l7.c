@@ -14,12 +14,12 @@
  *   L3/L4 established    a data segment of an allowed connection without
  *                        HTTP rules (port 22; port 80 in the set without):
  *                        repeated, median of rounds
- *   L3/L4 new flow       a SYN, one run per new connection, mean
+ *   L3/L4 new flow       a SYN, one run per new connection, median
  *                        (both sets alternate, round by round and call by
  *                        call, so drift does not favour one)
  *   HTTP request         one allowed request per call on an established
  *                        connection (the judged stream advances, so each
- *                        call is a new request), mean over many; three
+ *                        call is a new request), median of many; three
  *                        head sizes
  *   HTTP new flow        a SYN on the port with HTTP rules (state created)
  *   HTTP refused         a refused request: the 403 and the reset built
@@ -220,7 +220,8 @@ static int measure_l4(const struct loaded *l[2], const uint16_t dport[2], int if
 		      struct figures *fig[2])
 {
 	struct pkt est[2];
-	double rounds[2][ROUNDS], total[2] = {0, 0};
+	double rounds[2][ROUNDS];
+	struct bench_samples calls[2] = {{.n = 0}, {.n = 0}};
 	int err = 0;
 	for (int d = 0; d < 2; d++) {
 		uint32_t cseq, sseq;
@@ -250,13 +251,13 @@ static int measure_l4(const struct loaded *l[2], const uint16_t dport[2], int if
 				return err;
 			if (rv == TC_ACT_SHOT)
 				return -EPERM;
-			total[d] += ns;
+			bench_sample(&calls[d], ns);
 		}
 	}
 	for (int d = 0; d < 2; d++) {
 		qsort(rounds[d], ROUNDS, sizeof(double), cmp_double);
 		fig[d]->est_l4 = rounds[d][ROUNDS / 2];
-		fig[d]->new_l4 = total[d] / CALLS;
+		fig[d]->new_l4 = bench_median(&calls[d]);
 	}
 	return 0;
 }
@@ -270,7 +271,7 @@ static int measure_http(const struct loaded *l, int ifindex, uint32_t repeat, st
 		uint16_t port = (uint16_t)(30000 + k);
 		if ((err = open_conn(l, ifindex, port, 80, &cseq, &sseq)))
 			return err;
-		double total = 0;
+		struct bench_samples calls = {.n = 0};
 		for (int i = 0; i < CALLS; i++) {
 			struct pkt p;
 			double ns;
@@ -283,12 +284,12 @@ static int measure_http(const struct loaded *l, int ifindex, uint32_t repeat, st
 				return -EPERM;
 			}
 			cseq += (uint32_t)strlen(requests[k]);
-			total += ns;
+			bench_sample(&calls, ns);
 		}
-		fig->req[k] = total / CALLS;
+		fig->req[k] = bench_median(&calls);
 	}
 	/* New connections under HTTP rules: the SYN creates their HTTP state too. */
-	double syn_total = 0;
+	struct bench_samples syns = {.n = 0};
 	for (int i = 0; i < CALLS; i++) {
 		struct pkt p;
 		double ns;
@@ -296,9 +297,9 @@ static int measure_http(const struct loaded *l, int ifindex, uint32_t repeat, st
 		if ((err = segment(&p, CLIENT, (uint16_t)(50000 + i), SERVER, 80, 7000, 0, PKT_SYN, NULL)) ||
 		    (err = once(l->to_pod, &p, ifindex, &ns, &rv)))
 			return err;
-		syn_total += ns;
+		bench_sample(&syns, ns);
 	}
-	fig->new_http = syn_total / CALLS;
+	fig->new_http = bench_median(&syns);
 	/* Server to client: an answer on an HTTP connection. */
 	uint32_t cseq, sseq;
 	if ((err = open_conn(l, ifindex, 31000, 80, &cseq, &sseq)))
@@ -312,7 +313,7 @@ static int measure_http(const struct loaded *l, int ifindex, uint32_t repeat, st
 		return err;
 	fig->response = res.ns_median;
 	/* Refused: a new connection each time (a refused connection is closed for good). */
-	double total = 0;
+	struct bench_samples refusals = {.n = 0};
 	int n = CALLS / 4;
 	for (int i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(40000 + i);
@@ -323,9 +324,9 @@ static int measure_http(const struct loaded *l, int ifindex, uint32_t repeat, st
 				   "DELETE /api/v1/items/42 HTTP/1.1\r\nHost: s\r\n\r\n")) ||
 		    (err = once(l->to_pod, &p, ifindex, &ns, &rv)))
 			return err;
-		total += ns;
+		bench_sample(&refusals, ns);
 	}
-	fig->refused = total / n;
+	fig->refused = bench_median(&refusals);
 	return 0;
 }
 
@@ -365,7 +366,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("polc: L7 HTTP in the datapath (ns per packet through BPF_PROG_TEST_RUN; established: median of %d\n"
-	       "rounds of %u; others: mean of %d one-run calls)\n\n",
+	       "rounds of %u; others: median of %d one-run calls)\n\n",
 	       ROUNDS, repeat, CALLS);
 	printf("%-52s %12s %12s\n", "", "without HTTP", "with HTTP");
 	printf("%-52s %12s %12s\n", "", "rules", "rules");

@@ -13,6 +13,8 @@
  *                        insert included)
  *   established          the allowed flow again: conntrack hit
  *
+ * All sets are loaded at once and measured in turn (see measure_sets).
+ *
  *   bench_policy [REPEAT]        (root: runs in a private network namespace)
  */
 #include <errno.h>
@@ -55,6 +57,8 @@ struct row {
 	double compile_s;
 	unsigned long entries;
 	double deny_ns, allow_ns, est_ns;
+	struct polc_private *priv; /* the set, loaded */
+	int to_pod;                /* its entry program, tc egress of bench0 */
 };
 
 static double now(void)
@@ -79,9 +83,10 @@ static int run(char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-static int measure(int fd, const struct pkt *p, int ifindex, uint32_t repeat, double *ns, int *retval)
+/* One BPF_PROG_TEST_RUN of `repeat` runs: the mean ns per run and the verdict. */
+static int run_once(int fd, const struct pkt *p, int ifindex, uint32_t repeat, double *ns, int *retval)
 {
-	struct bench_opts opts = { .ifindex = ifindex, .repeat = repeat, .rounds = ROUNDS };
+	struct bench_opts opts = { .ifindex = ifindex, .repeat = repeat, .rounds = 1 };
 	struct bench_result res;
 	int err = bench_measure(fd, p->data, p->len, &opts, &res);
 	if (!err) {
@@ -91,7 +96,8 @@ static int measure(int fd, const struct pkt *p, int ifindex, uint32_t repeat, do
 	return err;
 }
 
-static int bench_empty(int ifindex, uint32_t repeat, double *ns)
+/* The baseline: tests/bench/bench_empty.bpf.c, loaded. */
+static int load_empty(struct bpf_object **out)
 {
 	const struct embedded_file *f = embedded_find(polc_test_objects, "bench_empty.bpf.o");
 	if (!f)
@@ -99,19 +105,17 @@ static int bench_empty(int ifindex, uint32_t repeat, double *ns)
 	struct bpf_object *obj = bpf_object__open_mem(f->data, f->size, NULL);
 	if (!obj)
 		return -errno;
-	struct pkt p;
-	int retval, err = bpf_object__load(obj);
-	if (!err)
-		err = pkt_tcp(&p, ALLOWED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_ACK);
-	if (!err)
-		err = measure(bpf_program__fd(bpf_object__find_program_by_name(obj, "bench_empty")), &p, ifindex,
-			      repeat, ns, &retval);
-	bpf_object__close(obj);
-	return err;
+	int err = bpf_object__load(obj);
+	if (err) {
+		bpf_object__close(obj);
+		return err;
+	}
+	*out = obj;
+	return 0;
 }
 
-static int bench_set(const char *repo, const char *polc, const char *tmp, struct row *row, int ifindex,
-		     uint32_t repeat)
+/* Generates, compiles (timed) and privately loads the set; its entry program's fd in row->to_pod. */
+static int prepare_set(const char *repo, const char *polc, const char *tmp, struct row *row)
 {
 	char dir[PATH_MAX], art_path[PATH_MAX], count[32], gen[PATH_MAX + 64];
 	snprintf(dir, sizeof(dir), "%s/set-%u", tmp, row->rules);
@@ -144,50 +148,96 @@ static int bench_set(const char *repo, const char *polc, const char *tmp, struct
 	polc_artifact_info(art, "policy_entries", entries, sizeof(entries));
 	row->entries = strtoul(entries, NULL, 10);
 
-	struct polc_private *priv = NULL;
 	struct polc_error perr = {0};
 	POLC_OPTS(polc_private_opts, popts);
-	err = polc_private_load(art, &popts, &priv, &perr);
+	err = polc_private_load(art, &popts, &row->priv, &perr);
 	polc_artifact_free(art);
 	if (err) {
 		fprintf(stderr, "bench: cannot load %u rules: %s\n", row->rules, perr.message);
 		return err;
 	}
-	int to_pod = polc_private_prog_fd(priv, "polc_to_pod");
-	struct pkt syn, ack, denied;
-	int retval = 0;
-	if ((err = pkt_tcp(&denied, DENIED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_SYN)) ||
-	    (err = pkt_tcp(&syn, ALLOWED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_SYN)) ||
-	    (err = pkt_tcp(&ack, ALLOWED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_ACK)))
-		goto out;
+	row->to_pod = polc_private_prog_fd(row->priv, "polc_to_pod");
+	return 0;
+}
 
-	err = measure(to_pod, &denied, ifindex, repeat, &row->deny_ns, &retval);
-	if (!err && retval != TC_ACT_SHOT) {
-		fprintf(stderr, "bench: %u rules: the denied packet passed\n", row->rules);
-		err = -EINVAL;
-	}
-	/* New connections: one run each, a fresh source port, so each inserts into conntrack. */
-	double total = 0;
-	for (int i = 0; !err && i < NEW_FLOWS; i++) {
-		struct pkt p;
-		struct bench_opts one = { .ifindex = ifindex, .repeat = 1, .rounds = 1 };
-		struct bench_result res;
-		err = pkt_tcp(&p, ALLOWED_PEER, (uint16_t)(20000 + i), TARGET, ALLOWED_PORT, PKT_SYN);
-		if (!err)
-			err = bench_measure(to_pod, p.data, p.len, &one, &res);
-		if (!err && res.retval == TC_ACT_SHOT) {
-			fprintf(stderr, "bench: %u rules: the allowed packet was dropped\n", row->rules);
+/*
+ * Every figure of every set, round by round and call by call in turn, so
+ * that the machine's drift during the run (this VM's speed wanders by
+ * tens of percent over minutes) moves all sets alike and the ratios hold.
+ * Each set gets its own source ports: its conntrack is its own anyway.
+ */
+static int measure_sets(struct row *rows, size_t n, int empty_fd, double *empty_ns, int ifindex, uint32_t repeat)
+{
+	struct pkt ack_empty;
+	int retval, err = pkt_tcp(&ack_empty, ALLOWED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_ACK);
+	double *deny = calloc(n * ROUNDS, sizeof(double)), *est = calloc(n * ROUNDS, sizeof(double));
+	double empty[ROUNDS];
+	struct bench_samples *allowed = calloc(n, sizeof(*allowed));
+	if (!deny || !est || !allowed)
+		err = -ENOMEM;
+	for (size_t k = 0; !err && k < n; k++) {
+		struct pkt syn;
+		/* Opens the connection whose later segments are the established figure. */
+		if (!(err = pkt_tcp(&syn, ALLOWED_PEER, (uint16_t)(40000 + k), TARGET, ALLOWED_PORT, PKT_SYN)))
+			err = run_once(rows[k].to_pod, &syn, ifindex, 1, &rows[k].est_ns, &retval);
+		if (!err && retval == TC_ACT_SHOT) {
+			fprintf(stderr, "bench: %u rules: the allowed SYN was dropped\n", rows[k].rules);
 			err = -EINVAL;
 		}
-		total += err ? 0 : res.ns_median;
 	}
-	row->allow_ns = total / NEW_FLOWS;
-	if (!err)
-		err = measure(to_pod, &syn, ifindex, 1, &row->est_ns, &retval); /* opens the connection */
-	if (!err)
-		err = measure(to_pod, &ack, ifindex, repeat, &row->est_ns, &retval);
-out:
-	polc_private_free(priv);
+	for (int r = 0; !err && r < ROUNDS; r++) {
+		err = run_once(empty_fd, &ack_empty, ifindex, repeat, &empty[r], &retval);
+		for (size_t k = 0; !err && k < n; k++) {
+			struct pkt denied, ack;
+			if ((err = pkt_tcp(&denied, DENIED_PEER, 40000, TARGET, ALLOWED_PORT, PKT_SYN)) ||
+			    (err = pkt_tcp(&ack, ALLOWED_PEER, (uint16_t)(40000 + k), TARGET, ALLOWED_PORT, PKT_ACK)) ||
+			    (err = run_once(rows[k].to_pod, &denied, ifindex, repeat, &deny[k * ROUNDS + r], &retval)))
+				break;
+			if (retval != TC_ACT_SHOT) {
+				fprintf(stderr, "bench: %u rules: the denied packet passed\n", rows[k].rules);
+				err = -EINVAL;
+				break;
+			}
+			if ((err = run_once(rows[k].to_pod, &ack, ifindex, repeat, &est[k * ROUNDS + r], &retval)))
+				break;
+		}
+	}
+	/* New connections: one run each, a fresh source port, so each inserts into conntrack. */
+	for (int i = 0; !err && i < NEW_FLOWS; i++) {
+		for (size_t k = 0; !err && k < n; k++) {
+			struct pkt p;
+			double ns;
+			uint16_t sport = (uint16_t)(20000 + k * NEW_FLOWS + (size_t)i);
+			if ((err = pkt_tcp(&p, ALLOWED_PEER, sport, TARGET, ALLOWED_PORT, PKT_SYN)) ||
+			    (err = run_once(rows[k].to_pod, &p, ifindex, 1, &ns, &retval)))
+				break;
+			if (retval == TC_ACT_SHOT) {
+				fprintf(stderr, "bench: %u rules: the allowed packet was dropped\n", rows[k].rules);
+				err = -EINVAL;
+				break;
+			}
+			bench_sample(&allowed[k], ns);
+		}
+	}
+	if (!err) {
+		struct bench_samples s = {.n = 0};
+		for (int r = 0; r < ROUNDS; r++)
+			bench_sample(&s, empty[r]);
+		*empty_ns = bench_median(&s);
+		for (size_t k = 0; k < n; k++) {
+			struct bench_samples d = {.n = 0}, e = {.n = 0};
+			for (int r = 0; r < ROUNDS; r++) {
+				bench_sample(&d, deny[k * ROUNDS + r]);
+				bench_sample(&e, est[k * ROUNDS + r]);
+			}
+			rows[k].deny_ns = bench_median(&d);
+			rows[k].est_ns = bench_median(&e);
+			rows[k].allow_ns = bench_median(&allowed[k]);
+		}
+	}
+	free(deny);
+	free(est);
+	free(allowed);
 	return err;
 }
 
@@ -215,9 +265,18 @@ int main(int argc, char **argv)
 			     {.name = "1,000 rules", .rules = 1000},
 			     {.name = "100,000 rules", .rules = 100000}};
 	size_t n = sizeof(rows) / sizeof(rows[0]);
-	int err = bench_empty(ifindex, repeat, &empty_ns);
+	int err = 0;
 	for (size_t i = 0; !err && i < n; i++)
-		err = bench_set(repo, polc, tmp, &rows[i], ifindex, repeat);
+		err = prepare_set(repo, polc, tmp, &rows[i]);
+	struct bpf_object *empty = NULL;
+	if (!err)
+		err = load_empty(&empty);
+	if (!err)
+		err = measure_sets(rows, n, bpf_program__fd(bpf_object__find_program_by_name(empty, "bench_empty")),
+				   &empty_ns, ifindex, repeat);
+	bpf_object__close(empty);
+	for (size_t i = 0; i < n; i++)
+		polc_private_free(rows[i].priv);
 	char *rm_argv[] = {"/bin/rm", "-rf", tmp, NULL};
 	run(rm_argv);
 	if (err) {
@@ -226,7 +285,7 @@ int main(int argc, char **argv)
 	}
 
 	printf("polc: per-packet verdict time through BPF_PROG_TEST_RUN (ns/packet, median of %d rounds of %u;\n"
-	       "new-flow allowed: mean of %d one-run calls), and compile time (polc compile, wall clock)\n\n",
+	       "new-flow allowed: median of %d one-run calls), and compile time (polc compile, wall clock)\n\n",
 	       ROUNDS, repeat, NEW_FLOWS);
 	printf("%-16s %9s %9s %15s %16s %13s\n", "policy set", "compile", "entries", "new flow denied",
 	       "new flow allowed", "established");

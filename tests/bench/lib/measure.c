@@ -41,3 +41,23 @@ int bench_measure(int prog_fd, const void *pkt, size_t len, const struct bench_o
 	out->retval = retval;
 	return 0;
 }
+
+void bench_sample(struct bench_samples *s, double ns)
+{
+	if (s->n < BENCH_MAX_SAMPLES)
+		s->ns[s->n++] = ns;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double bench_median(struct bench_samples *s)
+{
+	if (s->n == 0)
+		return 0;
+	qsort(s->ns, s->n, sizeof(s->ns[0]), cmp_double);
+	return s->n % 2 ? s->ns[s->n / 2] : (s->ns[s->n / 2 - 1] + s->ns[s->n / 2]) / 2;
+}

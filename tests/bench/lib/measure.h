@@ -33,4 +33,21 @@ struct bench_result {
 /* 0 or -errno (from BPF_PROG_TEST_RUN); *out untouched on failure. */
 int bench_measure(int prog_fd, const void *pkt, size_t len, const struct bench_opts *opts, struct bench_result *out);
 
+/*
+ * Figures of one-run calls (each a new connection or request, so they
+ * cannot be repeated in the kernel): the median, since a single
+ * preemption on this small machine would move a mean by microseconds.
+ */
+#define BENCH_MAX_SAMPLES 2048
+
+struct bench_samples {
+	double ns[BENCH_MAX_SAMPLES];
+	size_t n;
+};
+
+/* Samples beyond BENCH_MAX_SAMPLES are ignored. */
+void bench_sample(struct bench_samples *s, double ns);
+/* The median (sorts the samples); 0 without samples. */
+double bench_median(struct bench_samples *s);
+
 #endif
