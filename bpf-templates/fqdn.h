@@ -43,10 +43,11 @@ static __always_inline bool polc_fqdn_policy(__u32 policy)
 	return polc_fqdn_policy_group[policy] != 0;
 }
 
-/* Does toFQDNs apply to a peer with this identity? */
+/* Does toFQDNs apply to a peer with this identity? World, also an external API server's. */
 static __always_inline bool polc_fqdn_world(__u32 identity)
 {
-	return identity == POLC_ID_WORLD || identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6;
+	return identity == POLC_ID_WORLD || identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6 ||
+	       identity == POLC_ID_WORLD_IPV4_APISERVER || identity == POLC_ID_WORLD_IPV6_APISERVER;
 }
 
 static __always_inline void polc_fqdn_key_init(struct polc_fqdn_key *k, __u32 ifindex, __u8 family)

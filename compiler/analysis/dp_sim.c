@@ -105,7 +105,9 @@ void dp_sim_verdict(const struct ir_datapath *dp, const struct dp_endpoint *ep, 
 		peers[n_peers++] = POLC_PEER_CIDR | cls;
 	peers[n_peers++] = POLC_PEER_ANY;
 	/* Learned addresses count for world peers only, in egress (fqdn.h). */
-	if (dir == IR_EGRESS && ep->policy[dir] && (identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6)) {
+	bool world = identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6 ||
+		     identity == POLC_ID_WORLD_IPV4_APISERVER || identity == POLC_ID_WORLD_IPV6_APISERVER;
+	if (dir == IR_EGRESS && ep->policy[dir] && world) {
 		size_t n = dp_sim_fqdn_selectors(dp, ep->policy[dir], pkt, peers + n_peers, POLC_FQDN_SLOTS);
 		for (size_t i = 0; i < n; i++)
 			peers[n_peers++] |= POLC_PEER_FQDN;

@@ -3,7 +3,9 @@
  * The reference evaluator: the verdict straight from the policy IR, with
  * no classes, no tables and no shortcuts. A peer address is a pod's, a
  * node's (the local node is the host, others remote nodes), in a Node's
- * pod CIDR (unmanaged: cluster, not world), or the world's. It is deliberately naive (a
+ * pod CIDR (unmanaged: cluster, not world), or the world's; an API server
+ * address (Service default/kubernetes) is also kube-apiserver, which one
+ * reserved identity per combination carries. It is deliberately naive (a
  * linear scan of every rule) so that it is easy to check against the
  * Kubernetes and Cilium documentation, and the datapath IR is tested
  * against it.
@@ -48,11 +50,16 @@ static bool addr_in(const struct ir_cidr *c, const struct sim_packet *pkt)
  */
 static uint32_t other_identity(const struct ir_program *prog, const struct sim_packet *pkt, bool *cluster)
 {
+	bool apiserver = false;
+	for (size_t i = 0; i < prog->apiserver.len; i++)
+		apiserver |= addr_in(&prog->apiserver.items[i].addr, pkt);
 	for (size_t i = 0; i < prog->nodes.len; i++) {
 		const struct ir_node *node = &prog->nodes.items[i];
 		for (size_t a = 0; a < node->n_addrs; a++) {
 			if (addr_in(&node->addrs[a], pkt)) {
 				*cluster = true;
+				if (apiserver)
+					return node->local ? POLC_ID_HOST_APISERVER : POLC_ID_KUBE_APISERVER;
 				return node->local ? POLC_ID_HOST : POLC_ID_REMOTE_NODE;
 			}
 		}
@@ -67,7 +74,30 @@ static uint32_t other_identity(const struct ir_program *prog, const struct sim_p
 		}
 	}
 	*cluster = false;
+	if (apiserver)
+		return pkt->family == 4 ? POLC_ID_WORLD_IPV4_APISERVER : POLC_ID_WORLD_IPV6_APISERVER;
 	return pkt->family == 4 ? POLC_ID_WORLD_IPV4 : POLC_ID_WORLD_IPV6;
+}
+
+/* An API server's identity as what the address is besides (*apiserver set), else identity itself. */
+static uint32_t without_apiserver(uint32_t identity, bool *apiserver)
+{
+	static const struct {
+		uint32_t combined, base;
+	} split[] = {
+		{POLC_ID_HOST_APISERVER, POLC_ID_HOST},
+		{POLC_ID_KUBE_APISERVER, POLC_ID_REMOTE_NODE},
+		{POLC_ID_WORLD_IPV4_APISERVER, POLC_ID_WORLD_IPV4},
+		{POLC_ID_WORLD_IPV6_APISERVER, POLC_ID_WORLD_IPV6},
+	};
+	*apiserver = false;
+	for (size_t i = 0; i < sizeof(split) / sizeof(split[0]); i++) {
+		if (identity == split[i].combined) {
+			*apiserver = true;
+			return split[i].base;
+		}
+	}
+	return identity;
 }
 
 static const struct ir_labels *identity_labels(const struct ir_datapath *dp, uint32_t id)
@@ -82,6 +112,10 @@ static bool entity_matches(uint32_t entities, uint32_t identity, bool in_cluster
 {
 	if (entities & IR_ENTITY_ALL)
 		return true;
+	bool apiserver;
+	identity = without_apiserver(identity, &apiserver);
+	if ((entities & IR_ENTITY_KUBE_APISERVER) && apiserver)
+		return true;
 	bool world = !in_cluster && (identity == POLC_ID_WORLD_IPV4 || identity == POLC_ID_WORLD_IPV6);
 	if ((entities & IR_ENTITY_WORLD) && world)
 		return true;
@@ -95,7 +129,7 @@ static bool entity_matches(uint32_t entities, uint32_t identity, bool in_cluster
 		uint32_t entity, id;
 	} one[] = {
 		{IR_ENTITY_HOST, POLC_ID_HOST}, {IR_ENTITY_REMOTE_NODE, POLC_ID_REMOTE_NODE},
-		{IR_ENTITY_KUBE_APISERVER, POLC_ID_KUBE_APISERVER}, {IR_ENTITY_HEALTH, POLC_ID_HEALTH},
+		{IR_ENTITY_HEALTH, POLC_ID_HEALTH},
 		{IR_ENTITY_INIT, POLC_ID_INIT}, {IR_ENTITY_INGRESS, POLC_ID_INGRESS},
 		{IR_ENTITY_UNMANAGED, POLC_ID_UNMANAGED},
 	};

@@ -68,6 +68,21 @@ static int add_pod(const struct flow_ctx *fc, end_vec *v, size_t i)
 	return 0;
 }
 
+/* An API server's address is named by its identity's labels ("reserved:host,reserved:kube-apiserver"). */
+static const char *apiserver_name(const struct flow_ctx *fc, uint8_t family, const uint8_t addr[16])
+{
+	if (!fc->dp)
+		return NULL;
+	uint32_t identity = 0, cls = 0;
+	dp_sim_ipcache(fc->dp, family, addr, &identity, &cls);
+	for (size_t i = 0; i < fc->dp->identities.len; i++) {
+		const struct dp_identity *id = &fc->dp->identities.items[i];
+		if (id->id == identity && id->reserved && ir_labels_get(&id->labels, "reserved:kube-apiserver"))
+			return id->key;
+	}
+	return NULL;
+}
+
 bool flow_world_addr(const struct flow_ctx *fc, uint8_t family, uint8_t addr[16])
 {
 	/* Documentation ranges first: an address nobody owns is what "world" means. */
@@ -181,6 +196,9 @@ int flow_resolve(const struct flow_ctx *fc, const struct query_endpoint *ep, str
 		e->family = ep->family;
 		memcpy(e->addr, ep->addr, 16);
 		e->label = arena_strdup(fc->arena, flow_addr_str(ep->family, ep->addr, buf, sizeof(buf)));
+		const char *api = apiserver_name(fc, ep->family, ep->addr);
+		if (api && e->label)
+			e->label = arena_printf(fc->arena, "%s (%s)", e->label, api);
 		break;
 	}
 	case QUERY_EP_WORLD: {

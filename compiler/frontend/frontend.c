@@ -28,6 +28,8 @@ static const struct kind_entry kind_table[] = {
 	{"v1", "Namespace", frontend_load_namespace, false},
 	{"v1", "Pod", frontend_load_pod, false},
 	{"v1", "Node", frontend_load_node, false},
+	{"v1", "Endpoints", frontend_load_endpoints, false},
+	{"discovery.k8s.io/v1", "EndpointSlice", frontend_load_endpoint_slice, false},
 	{"cilium.io/v2alpha1", "CiliumCIDRGroup", frontend_load_cidr_group, false},
 	{"cilium.io/v2", "CiliumCIDRGroup", frontend_load_cidr_group, false},
 };
@@ -125,7 +127,7 @@ static bool ends_with(const char *s, const char *suffix)
 
 static const char *const known_kinds[] = {
 	"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "Namespace", "Pod", "Node",
-	"CiliumCIDRGroup", NULL,
+	"CiliumCIDRGroup", "Endpoints", "EndpointSlice", NULL,
 };
 
 /*

@@ -153,6 +153,9 @@ int frontend_load_netpol(struct frontend *fe, const struct frontend_object *obj)
 int frontend_load_namespace(struct frontend *fe, const struct frontend_object *obj);
 int frontend_load_pod(struct frontend *fe, const struct frontend_object *obj);
 int frontend_load_node(struct frontend *fe, const struct frontend_object *obj);
+/* Endpoints default/kubernetes and its EndpointSlices: the API server's addresses (others skipped). */
+int frontend_load_endpoints(struct frontend *fe, const struct frontend_object *obj);
+int frontend_load_endpoint_slice(struct frontend *fe, const struct frontend_object *obj);
 /* cilium.io/v2 CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy. */
 int frontend_load_cilium(struct frontend *fe, const struct frontend_object *obj);
 /* A document that is a list: Cilium rules as `cilium-dbg policy import` takes them. */

@@ -15,6 +15,11 @@
  *   Node       metadata.name, annotations polc.io/local and polc.io/allow-localhost
  *              ("always" or "policy"), status.addresses (InternalIP, ExternalIP),
  *              spec.podCIDR(s)
+ *   Endpoints  default/kubernetes only: subsets[].addresses[].ip
+ *   EndpointSlice  in default with label kubernetes.io/service-name: kubernetes:
+ *              endpoints[].addresses[]
+ *   (those are the API server's addresses, the kube-apiserver entity; other
+ *   Endpoints and EndpointSlices are skipped with a note, as unknown kinds are)
  */
 #include <errno.h>
 #include <string.h>
@@ -552,4 +557,120 @@ int frontend_load_node(struct frontend *fe, const struct frontend_object *obj)
 	if (vec_push(fe->arena, &fe->prog->nodes, node))
 		return -ENOMEM;
 	return 0;
+}
+
+/* ---- Endpoints / EndpointSlice of Service default/kubernetes ------------- */
+
+/* The API server's Service: its backends are the kube-apiserver entity. */
+#define APISERVER_NAMESPACE "default"
+#define APISERVER_SERVICE "kubernetes"
+
+/* Endpoints of other Services say nothing polc uses: skipped as before they were read. */
+static int skip_endpoints(struct frontend *fe, const struct frontend_object *obj)
+{
+	diag_note(fe->diags, obj->kind_loc, "kind", "skipped-kind", NULL,
+		  "kind %s (apiVersion %s) is neither a policy nor inventory; skipped", obj->kind, obj->api_version);
+	return 0;
+}
+
+/* One backend address; a bad one is reported (0), only ENOMEM fails. */
+static int add_apiserver_ip(struct inv *in, const struct ynode *value, const struct ypath *path)
+{
+	const char *s;
+	if (!decode_string(&in->d, value, path, &s))
+		return 0;
+	struct ir_cidr addr;
+	const char *msg = k8s_parse_ip(s, &addr);
+	if (msg) {
+		decode_error_at(&in->d, value->loc, path, "invalid-value", NULL, "Invalid value: %s: %s",
+				decode_quote(&in->d, s), msg);
+		return 0;
+	}
+	struct ir_program *prog = in->fe->prog;
+	for (size_t i = 0; i < prog->apiserver.len; i++)
+		if (memcmp(&prog->apiserver.items[i].addr, &addr, sizeof(addr)) == 0)
+			return 0;
+	struct ir_apiserver_addr a = {.addr = addr, .loc = value->loc};
+	return vec_push(in->fe->arena, &prog->apiserver, a) ? -ENOMEM : 0;
+}
+
+/* Namespaced, and a missing namespace is "default" (as kubectl apply takes it). */
+static bool apiserver_namespace(const struct k8s_meta *meta)
+{
+	return !meta->namespace_invalid && (!meta->namespace || strcmp(meta->namespace, APISERVER_NAMESPACE) == 0);
+}
+
+int frontend_load_endpoints(struct frontend *fe, const struct frontend_object *obj)
+{
+	struct inv in;
+	inv_init(&in, fe);
+	struct decoder *d = &in.d;
+	struct k8s_meta meta;
+	k8s_decode_meta(d, obj->root, obj->loc, K8S_META_NAMESPACED, &meta);
+	if (inv_failed(&in))
+		return -EINVAL;
+	if (!meta.name || strcmp(meta.name, APISERVER_SERVICE) != 0 || !apiserver_namespace(&meta))
+		return skip_endpoints(fe, obj);
+	frontend_register_object(fe, "Endpoints", APISERVER_NAMESPACE, meta.name, meta.name_loc);
+
+	/* subsets[].addresses[].ip; notReadyAddresses are no backends yet. */
+	struct ypath sp = YPATH_KEY(NULL, "subsets");
+	const struct ynode *subsets = opt_seq(&in, obj->root, "subsets", &sp);
+	for (size_t i = 0; subsets && i < subsets->seq.len; i++) {
+		struct ypath ip = YPATH_INDEX(&sp, i);
+		const struct ynode *subset = subsets->seq.items[i];
+		if (!decode_mapping(d, subset, &ip))
+			continue;
+		struct ypath ap = YPATH_KEY(&ip, "addresses");
+		const struct ynode *addrs = opt_seq(&in, subset, "addresses", &ap);
+		for (size_t k = 0; addrs && k < addrs->seq.len; k++) {
+			struct ypath kp = YPATH_INDEX(&ap, k);
+			const struct ynode *a = addrs->seq.items[k];
+			if (!decode_mapping(d, a, &kp))
+				continue;
+			struct ypath vp = YPATH_KEY(&kp, "ip");
+			const struct ynode *v = ymap_get(a, "ip");
+			if (!ynode_is_set(v)) {
+				decode_error_at(d, a->loc, &vp, "required-field", NULL, "Required value: ip");
+				continue;
+			}
+			if (add_apiserver_ip(&in, v, &vp))
+				return -ENOMEM;
+		}
+	}
+	return inv_failed(&in) ? -EINVAL : 0;
+}
+
+int frontend_load_endpoint_slice(struct frontend *fe, const struct frontend_object *obj)
+{
+	struct inv in;
+	inv_init(&in, fe);
+	struct decoder *d = &in.d;
+	struct k8s_meta meta;
+	k8s_decode_meta(d, obj->root, obj->loc, K8S_META_NAMESPACED, &meta);
+	if (inv_failed(&in))
+		return -EINVAL;
+	const struct k8s_label *svc = k8s_labels_find(&meta.labels, "kubernetes.io/service-name");
+	if (!svc || strcmp(svc->value, APISERVER_SERVICE) != 0 || !apiserver_namespace(&meta))
+		return skip_endpoints(fe, obj);
+	if (meta.name)
+		frontend_register_object(fe, "EndpointSlice", APISERVER_NAMESPACE, meta.name, meta.name_loc);
+
+	/* endpoints[].addresses[]: every address of the slice's addressType. */
+	struct ypath ep = YPATH_KEY(NULL, "endpoints");
+	const struct ynode *eps = opt_seq(&in, obj->root, "endpoints", &ep);
+	for (size_t i = 0; eps && i < eps->seq.len; i++) {
+		struct ypath ip = YPATH_INDEX(&ep, i);
+		const struct ynode *e = eps->seq.items[i];
+		if (!decode_mapping(d, e, &ip))
+			continue;
+		struct ypath ap = YPATH_KEY(&ip, "addresses");
+		const struct ynode *addrs = opt_seq(&in, e, "addresses", &ap);
+		for (size_t k = 0; addrs && k < addrs->seq.len; k++) {
+			struct ypath kp = YPATH_INDEX(&ap, k);
+			if (add_apiserver_ip(&in, addrs->seq.items[k], &kp))
+				return -ENOMEM;
+		}
+	}
+	return inv_failed(&in) ? -EINVAL : 0;
 }

@@ -188,6 +188,13 @@ void ir_dump_program(struct strbuf *out, const struct ir_program *prog, const st
 				      pod->ports[p].port);
 		strbuf_putc(out, '\n');
 	}
+	if (prog->apiserver.len) {
+		char buf[64];
+		strbuf_printf(out, "kube-apiserver");
+		for (size_t i = 0; i < prog->apiserver.len; i++)
+			strbuf_printf(out, " %s", ir_cidr_str(&prog->apiserver.items[i].addr, buf, sizeof(buf)));
+		strbuf_putc(out, '\n');
+	}
 }
 
 static const char *pslot_name(int slot)

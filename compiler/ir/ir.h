@@ -325,6 +325,16 @@ struct ir_node {
 	struct src_loc loc;
 };
 
+/*
+ * An address of the API server: a backend of Service default/kubernetes
+ * (its Endpoints or EndpointSlices). Cilium labels it reserved:kube-apiserver
+ * on top of what it already is (the host, a remote node, or world).
+ */
+struct ir_apiserver_addr {
+	struct ir_cidr addr; /* full-length prefix */
+	struct src_loc loc;
+};
+
 struct ir_program {
 	struct arena *arena;
 	VEC(struct ir_policy *) policies;
@@ -332,6 +342,7 @@ struct ir_program {
 	VEC(struct ir_namespace) namespaces;
 	VEC(struct ir_pod) pods;
 	VEC(struct ir_node) nodes;
+	VEC(struct ir_apiserver_addr) apiserver; /* deduplicated */
 	const char *cluster_name; /* "default" */
 };
 

@@ -25,6 +25,9 @@
  *                             pod ranges that no known pod has (a pod polc was
  *                             not told about) is in the cluster entity, not in
  *                             world, and no Cilium CIDR rule matches it
+ *   API server addresses      the above combined with kube-apiserver (apiserver.c);
+ *                             outside the cluster an entry of their own with the
+ *                             world class the longest match would have given them
  *   anything else             world-ipv4 / world-ipv6 (an ipcache miss)
  * A rule prefix inside a pod CIDR takes the pod CIDR's identity and an
  * endpoint class, so that the longest match cannot turn a cluster address
@@ -118,6 +121,22 @@ uint32_t cidr_endpoint_class(struct pass_ctx *ctx, const struct ir_cidr *addr)
 		n = n->child[addr_bit(addr->addr, i)];
 		if (n && n->is_ep_prefix)
 			cls = n->class_ep;
+	}
+	return cls;
+}
+
+/* Longest rule prefix containing addr, as an ipcache lookup would find it (0: none). */
+static uint32_t cidr_world_class(const struct pass_ctx *ctx, const struct ir_cidr *addr)
+{
+	const struct cidr_trie *t = ctx->trie[addr->family == 4 ? 0 : 1];
+	if (!t)
+		return 0;
+	const struct cidr_node *n = &t->root;
+	uint32_t cls = n->is_prefix ? n->class_world : 0;
+	for (unsigned i = 0; i < addr->prefixlen && n; i++) {
+		n = n->child[addr_bit(addr->addr, i)];
+		if (n && n->is_prefix)
+			cls = n->class_world;
 	}
 	return cls;
 }
@@ -302,13 +321,25 @@ int pass_cidr_classes(struct pass_ctx *ctx)
 	}
 	for (size_t i = 0; i < prog->nodes.len; i++) {
 		const struct ir_node *node = &prog->nodes.items[i];
-		uint32_t identity = node->local ? POLC_ID_HOST : POLC_ID_REMOTE_NODE;
 		for (size_t a = 0; a < node->n_addrs; a++) {
+			uint32_t identity = node->local ? POLC_ID_HOST : POLC_ID_REMOTE_NODE;
+			if (apiserver_address(prog, &node->addrs[a]))
+				identity = node->local ? POLC_ID_HOST_APISERVER : POLC_ID_KUBE_APISERVER;
 			int err = add_entry(ctx, &seen, &node->addrs[a], identity,
 					    cidr_endpoint_class(ctx, &node->addrs[a]), false);
 			if (err)
 				return err;
 		}
+	}
+	/* External API servers: world to CIDR rules (their class), kube-apiserver to entities. */
+	for (size_t i = 0; i < prog->apiserver.len; i++) {
+		const struct ir_cidr *addr = &prog->apiserver.items[i].addr;
+		uint32_t identity = apiserver_identity(prog, addr);
+		if (identity != POLC_ID_WORLD_IPV4_APISERVER && identity != POLC_ID_WORLD_IPV6_APISERVER)
+			continue;
+		int err = add_entry(ctx, &seen, addr, identity, cidr_world_class(ctx, addr), false);
+		if (err)
+			return err;
 	}
 	for (size_t i = 0; i < prog->nodes.len; i++) {
 		const struct ir_node *node = &prog->nodes.items[i];

@@ -39,6 +39,31 @@ static const uint32_t cluster_reserved[] = {
 	POLC_ID_REMOTE_NODE, POLC_ID_KUBE_APISERVER, POLC_ID_INGRESS,
 };
 
+/*
+ * Entities by label, for the API server's combined identities (apiserver.c),
+ * which exist only when an address has them and carry both labels: the
+ * local host that serves the API is still host, an external API server
+ * still world (and so outside cluster).
+ */
+static const struct {
+	uint32_t entities;
+	const char *label;
+} entity_labels[] = {
+	{IR_ENTITY_HOST | IR_ENTITY_CLUSTER, "reserved:host"},
+	{IR_ENTITY_REMOTE_NODE | IR_ENTITY_CLUSTER, "reserved:remote-node"},
+	{IR_ENTITY_WORLD | IR_ENTITY_WORLD_IPV4, "reserved:world-ipv4"},
+	{IR_ENTITY_WORLD | IR_ENTITY_WORLD_IPV6, "reserved:world-ipv6"},
+	{IR_ENTITY_KUBE_APISERVER, "reserved:kube-apiserver"},
+};
+
+static bool combined_matches(const struct dp_identity *id, uint32_t entities)
+{
+	for (size_t i = 0; i < sizeof(entity_labels) / sizeof(entity_labels[0]); i++)
+		if ((entities & entity_labels[i].entities) && ir_labels_get(&id->labels, entity_labels[i].label))
+			return true;
+	return false;
+}
+
 static int id_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -58,6 +83,11 @@ static int entity_ids(struct pass_ctx *ctx, uint32_t entities, struct id_set *se
 			continue;
 		for (size_t j = 0; j < 4 && entity_identities[i].ids[j]; j++)
 			set->ids[set->n++] = entity_identities[i].ids[j];
+	}
+	for (size_t i = 0; i < dp->identities.len; i++) {
+		const struct dp_identity *id = &dp->identities.items[i];
+		if (id->reserved && id->labels.len > 1 && combined_matches(id, entities))
+			set->ids[set->n++] = id->id;
 	}
 	if (entities & IR_ENTITY_CLUSTER) {
 		for (size_t i = 0; i < sizeof(cluster_reserved) / sizeof(cluster_reserved[0]); i++)

@@ -117,6 +117,54 @@ static int pod_key_cmp(const void *a, const void *b)
 	return x->pod < y->pod ? -1 : x->pod > y->pod;
 }
 
+/*
+ * The API server's combined identities (apiserver.c), labelled with both
+ * halves so that entities and reserved: selectors of either match them.
+ * Only those some address has: without an Endpoints input nothing changes.
+ */
+static int apiserver_identities(struct pass_ctx *ctx)
+{
+	static const struct {
+		uint32_t id;
+		const char *other; /* the label besides reserved:kube-apiserver */
+	} combined[] = {
+		{POLC_ID_KUBE_APISERVER, "reserved:remote-node"},
+		{POLC_ID_HOST_APISERVER, "reserved:host"},
+		{POLC_ID_WORLD_IPV4_APISERVER, "reserved:world-ipv4"},
+		{POLC_ID_WORLD_IPV6_APISERVER, "reserved:world-ipv6"},
+	};
+	struct ir_datapath *dp = ctx->dp;
+	for (size_t c = 0; c < sizeof(combined) / sizeof(combined[0]); c++) {
+		bool used = false;
+		for (size_t i = 0; i < ctx->prog->apiserver.len && !used; i++)
+			used = apiserver_identity(ctx->prog, &ctx->prog->apiserver.items[i].addr) == combined[c].id;
+		if (!used)
+			continue;
+		struct dp_identity *id = NULL;
+		for (size_t i = 0; i < dp->identities.len; i++)
+			if (dp->identities.items[i].id == combined[c].id)
+				id = &dp->identities.items[i];
+		if (!id) {
+			/* Reserved identities are added in id order, before every pod's. */
+			id = vec_add(ctx->arena, &dp->identities);
+			if (!id)
+				return -ENOMEM;
+			id->id = combined[c].id;
+			id->reserved = true;
+		}
+		if (ir_labels_set(ctx->arena, &id->labels, "reserved:kube-apiserver", "") ||
+		    ir_labels_set(ctx->arena, &id->labels, combined[c].other, ""))
+			return -ENOMEM;
+		/* As the single reserved labels are keyed: the bare labels, in order. */
+		const char *api = "reserved:kube-apiserver", *other = combined[c].other;
+		bool first = strcmp(other, api) < 0;
+		id->key = arena_printf(ctx->arena, "%s,%s", first ? other : api, first ? api : other);
+		if (!id->key)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int pass_identities(struct pass_ctx *ctx)
 {
 	struct ir_program *prog = ctx->prog;
@@ -131,6 +179,8 @@ int pass_identities(struct pass_ctx *ctx)
 		id->key = reserved_identities[i].label;
 		id->reserved = true;
 	}
+	if (apiserver_identities(ctx))
+		return -ENOMEM;
 
 	dp->pod_identity = arena_calloc(a, prog->pods.len + 1, sizeof(uint32_t));
 	struct pod_key *keys = arena_calloc(a, prog->pods.len + 1, sizeof(*keys));

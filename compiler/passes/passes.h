@@ -112,6 +112,14 @@ uint32_t dns_fqdn_hash(const char *regex);
 /* Longest endpoint-class prefix containing addr (0: none). */
 uint32_t cidr_endpoint_class(struct pass_ctx *ctx, const struct ir_cidr *addr);
 
+/* passes/apiserver.c: is addr one of the API server's (Service default/kubernetes)? */
+bool apiserver_address(const struct ir_program *prog, const struct ir_cidr *addr);
+/*
+ * The identity API server address addr gets (host, remote-node or world
+ * combined with kube-apiserver), or 0 when it keeps its own (a pod's).
+ */
+uint32_t apiserver_identity(const struct ir_program *prog, const struct ir_cidr *addr);
+
 /* Visit the CIDR classes a CIDR peer matches (world classes; endpoint ones too if it may). */
 typedef int (*cidr_class_visit_fn)(void *arg, uint32_t class_id);
 int cidr_peer_classes(struct pass_ctx *ctx, const struct ir_peer *peer, cidr_class_visit_fn fn, void *arg);

@@ -57,6 +57,15 @@
 #define POLC_ID_INGRESS 8
 #define POLC_ID_WORLD_IPV4 9
 #define POLC_ID_WORLD_IPV6 10
+/*
+ * An API server address (Service default/kubernetes) is also what it is
+ * otherwise, and the ipcache holds one identity per address, so each
+ * combination is an identity. Cilium's 7 is the remote node that serves
+ * the API; the others are polc's own, numbered clear of Cilium's range.
+ */
+#define POLC_ID_HOST_APISERVER 128       /* host + kube-apiserver */
+#define POLC_ID_WORLD_IPV4_APISERVER 129 /* world-ipv4 + kube-apiserver */
+#define POLC_ID_WORLD_IPV6_APISERVER 130 /* world-ipv6 + kube-apiserver */
 #define POLC_ID_FIRST_DYNAMIC 256
 #define POLC_ID_MAX 0x00ffffffu
 
