@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The inventory (compiler/frontend/inventory.c): Namespace, Pod and Node
- * objects as kubectl prints them (fixtures/inventory/), implicit
+ * objects as kubectl prints them (fixtures/inventory/), the API server's
+ * Endpoints and EndpointSlices, implicit
  * namespaces, and the cross-object checks of frontend_finish().
  */
 #include "fe_test.h"
@@ -189,6 +190,62 @@ static void test_nodes(void **state)
 	fx_free(fx);
 }
 
+static void test_apiserver_endpoints(void **state)
+{
+	(void)state;
+	/* Endpoints default/kubernetes and its EndpointSlices, both families, deduplicated. */
+	struct fx *fx = fx_new(FRONTEND_COMPILE);
+	assert_int_equal(fx_load(fx, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: kubernetes, namespace: default}\n"
+				     "subsets:\n- addresses: [{ip: 198.18.255.1}, {ip: \"fd00::1\"}]\n"
+				     "  notReadyAddresses: [{ip: 198.18.255.9}]\n"
+				     "  ports: [{name: https, port: 6443, protocol: TCP}]\n"
+				     "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+				     "metadata:\n  name: kubernetes\n  namespace: default\n"
+				     "  labels: {kubernetes.io/service-name: kubernetes}\naddressType: IPv4\n"
+				     "endpoints:\n- addresses: [198.18.255.1, 198.19.7.7]\n"),
+			 0);
+	assert_int_equal(fx->prog.apiserver.len, 3);
+	assert_string_equal(addr_s(&fx->prog.apiserver.items[0].addr), "198.18.255.1/32");
+	assert_string_equal(addr_s(&fx->prog.apiserver.items[1].addr), "fd00::1/128");
+	assert_string_equal(addr_s(&fx->prog.apiserver.items[2].addr), "198.19.7.7/32");
+	assert_int_equal(fx->prog.apiserver.items[2].loc.line, 17);
+	fx_expect_no_errors(fx);
+	fx_free(fx);
+
+	/* Other Services' endpoints are skipped with a note, as before polc read any. */
+	fx = fx_new(FRONTEND_COMPILE);
+	assert_int_equal(fx_load(fx, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: web, namespace: default}\n"
+				     "subsets: [{addresses: [{ip: 198.18.0.9}]}]\n"
+				     "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: kubernetes, namespace: shop}\n"
+				     "subsets: [{addresses: [{ip: 198.18.0.9}]}]\n"
+				     "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+				     "metadata: {name: kubernetes-x, namespace: default, labels: {kubernetes.io/service-name: web}}\n"
+				     "endpoints: [{addresses: [198.18.0.9]}]\n"),
+			 0);
+	assert_int_equal(fx->prog.apiserver.len, 0);
+	fx_expect(fx, DIAG_NOTE, 2, "kind", "kind Endpoints (apiVersion v1) is neither a policy nor inventory; skipped");
+	fx_expect(fx, DIAG_NOTE, 7, "kind", "kind Endpoints (apiVersion v1)");
+	fx_expect(fx, DIAG_NOTE, 12, "kind", "kind EndpointSlice (apiVersion discovery.k8s.io/v1)");
+	fx_free(fx);
+
+	/* A bad address points at itself. */
+	fx = fx_new(FRONTEND_COMPILE);
+	assert_int_equal(fx_load(fx, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: kubernetes, namespace: default}\n"
+				     "subsets:\n- addresses:\n  - ip: 198.18.0.300\n  - {hostname: x}\n"),
+			 -EINVAL);
+	fx_expect_error(fx, 6, "subsets[0].addresses[0].ip", "Invalid value: \"198.18.0.300\"");
+	fx_expect_error(fx, 7, "subsets[0].addresses[1].ip", "Required value: ip");
+	fx_free(fx);
+	fx = fx_new(FRONTEND_COMPILE);
+	assert_int_equal(fx_load(fx, "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+				     "metadata: {name: k, labels: {kubernetes.io/service-name: kubernetes}}\n"
+				     "endpoints:\n- addresses: [\"fd00::g\"]\n"),
+			 -EINVAL);
+	fx_expect_error(fx, 5, "endpoints[0].addresses[0]", "must be a valid IP address");
+	assert_int_equal(fx->prog.apiserver.len, 0);
+	fx_free(fx);
+}
+
 #define POD(name, extra)                                                  \
 	"apiVersion: v1\nkind: Pod\nmetadata:\n  name: " name "\n  namespace: shop\n" extra
 
@@ -313,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_kubectl_pods),
 		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_nodes),
+		cmocka_unit_test(test_apiserver_endpoints),
 		cmocka_unit_test(test_pod_errors),
 		cmocka_unit_test(test_pod_lenient_and_defaults),
 		cmocka_unit_test(test_cross_object_checks),
