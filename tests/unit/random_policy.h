@@ -36,7 +36,7 @@ static const char *const apps[] = {"web", "db", "api"};
 static const char *const nss[] = {"ns0", "ns1", "ns2"};
 
 static const char *const reserved_keys[] = {"reserved:host", "reserved:remote-node", "reserved:unmanaged",
-					    "reserved:world-ipv4"};
+					    "reserved:world-ipv4", "reserved:kube-apiserver"};
 
 static void random_selector(struct ir_program *prog, struct ir_selector *sel)
 {
@@ -46,7 +46,7 @@ static void random_selector(struct ir_program *prog, struct ir_selector *sel)
 		struct ir_requirement *r = &sel->reqs[sel->n_reqs++];
 		if (rnd(8) == 0) {
 			/* Reserved identities are selectable too (Cilium: fromEndpoints: [{reserved:host: ""}]). */
-			r->key = pick(reserved_keys, 4);
+			r->key = pick(reserved_keys, 5);
 			r->op = rnd(2) ? IR_SEL_EXISTS : IR_SEL_NOT_EXISTS;
 			continue;
 		}
@@ -96,6 +96,31 @@ static void random_nodes(struct ir_program *prog)
 	}
 }
 
+/*
+ * API server addresses (Endpoints default/kubernetes), sometimes: node
+ * addresses (host or remote node + kube-apiserver), world ones
+ * (198.18.0.90, outside every pod CIDR), and ones a pod CIDR may hold
+ * or a pod has, which keep their identity.
+ */
+static void random_apiserver(struct ir_program *prog)
+{
+	static const char *const addrs[] = {"198.18.0.200", "fd00::c8",   "198.18.0.201", "fd00::c9",
+					    "198.18.0.90",  "fd00:1::90", "198.18.0.77",  "198.18.0.40",
+					    "fd00::f0",     "198.18.0.1"};
+	if (rnd(2))
+		return;
+	size_t n = 1 + rnd(4);
+	for (size_t i = 0; i < n; i++) {
+		struct ir_cidr c = tb_cidr(pick(addrs, sizeof(addrs) / sizeof(addrs[0])));
+		bool dup = false;
+		for (size_t k = 0; k < prog->apiserver.len; k++)
+			dup |= memcmp(&prog->apiserver.items[k].addr, &c, sizeof(c)) == 0;
+		struct ir_apiserver_addr *a = dup ? NULL : vec_add(prog->arena, &prog->apiserver);
+		if (a)
+			a->addr = c;
+	}
+}
+
 static uint32_t random_entities(void)
 {
 	uint32_t mask = 0;
@@ -129,6 +154,7 @@ static void random_program(struct ir_program *prog)
 	for (size_t i = 0; i < 3; i++)
 		tb_namespace(prog, nss[i])->labels.items[0].value = nss[i];
 	random_nodes(prog);
+	random_apiserver(prog);
 	size_t n_pods = 2 + rnd(RANDOM_MAX_PODS - 1);
 	for (size_t i = 0; i < n_pods; i++) {
 		char *name = arena_printf(prog->arena, "p%zu", i);
@@ -220,7 +246,11 @@ static void random_packet(struct ir_program *prog, struct sim_packet *pkt)
 {
 	memset(pkt, 0, sizeof(*pkt));
 	uint32_t kind = rnd(5);
-	if (kind == 4 && prog->nodes.len) {
+	if (kind == 4 && prog->apiserver.len && rnd(2)) {
+		const struct ir_cidr *a = &prog->apiserver.items[rnd((uint32_t)prog->apiserver.len)].addr;
+		pkt->family = a->family;
+		memcpy(pkt->peer, a->addr, 16);
+	} else if (kind == 4 && prog->nodes.len) {
 		const struct ir_node *node = &prog->nodes.items[rnd((uint32_t)prog->nodes.len)];
 		const struct ir_cidr *a = &node->addrs[rnd((uint32_t)node->n_addrs)];
 		pkt->family = a->family;
