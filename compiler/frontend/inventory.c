@@ -600,48 +600,26 @@ static bool apiserver_namespace(const struct k8s_meta *meta)
 	return !meta->namespace_invalid && (!meta->namespace || strcmp(meta->namespace, APISERVER_NAMESPACE) == 0);
 }
 
-int frontend_load_endpoints(struct frontend *fe, const struct frontend_object *obj)
+/* The address of Endpoints item a (a mapping with ip); NULL after an error. */
+static const struct ynode *endpoints_ip(struct inv *in, const struct ynode *a, const struct ypath *path,
+					struct ypath *ip_path)
 {
-	struct inv in;
-	inv_init(&in, fe);
-	struct decoder *d = &in.d;
-	struct k8s_meta meta;
-	k8s_decode_meta(d, obj->root, obj->loc, K8S_META_NAMESPACED, &meta);
-	if (inv_failed(&in))
-		return -EINVAL;
-	if (!meta.name || strcmp(meta.name, APISERVER_SERVICE) != 0 || !apiserver_namespace(&meta))
-		return skip_endpoints(fe, obj);
-	frontend_register_object(fe, "Endpoints", APISERVER_NAMESPACE, meta.name, meta.name_loc);
-
-	/* subsets[].addresses[].ip; notReadyAddresses are no backends yet. */
-	struct ypath sp = YPATH_KEY(NULL, "subsets");
-	const struct ynode *subsets = opt_seq(&in, obj->root, "subsets", &sp);
-	for (size_t i = 0; subsets && i < subsets->seq.len; i++) {
-		struct ypath ip = YPATH_INDEX(&sp, i);
-		const struct ynode *subset = subsets->seq.items[i];
-		if (!decode_mapping(d, subset, &ip))
-			continue;
-		struct ypath ap = YPATH_KEY(&ip, "addresses");
-		const struct ynode *addrs = opt_seq(&in, subset, "addresses", &ap);
-		for (size_t k = 0; addrs && k < addrs->seq.len; k++) {
-			struct ypath kp = YPATH_INDEX(&ap, k);
-			const struct ynode *a = addrs->seq.items[k];
-			if (!decode_mapping(d, a, &kp))
-				continue;
-			struct ypath vp = YPATH_KEY(&kp, "ip");
-			const struct ynode *v = ymap_get(a, "ip");
-			if (!ynode_is_set(v)) {
-				decode_error_at(d, a->loc, &vp, "required-field", NULL, "Required value: ip");
-				continue;
-			}
-			if (add_apiserver_ip(&in, v, &vp))
-				return -ENOMEM;
-		}
+	if (!decode_mapping(&in->d, a, path))
+		return NULL;
+	const struct ynode *v = ymap_get(a, "ip");
+	if (!ynode_is_set(v)) {
+		decode_error_at(&in->d, a->loc, ip_path, "required-field", NULL, "Required value: ip");
+		return NULL;
 	}
-	return inv_failed(&in) ? -EINVAL : 0;
+	return v;
 }
 
-int frontend_load_endpoint_slice(struct frontend *fe, const struct frontend_object *obj)
+/*
+ * Endpoints default/kubernetes (subsets[].addresses[].ip; notReadyAddresses
+ * are no backends yet), or one of its EndpointSlices (endpoints[].addresses[],
+ * plain strings).
+ */
+static int load_apiserver_backends(struct frontend *fe, const struct frontend_object *obj, bool slice)
 {
 	struct inv in;
 	inv_init(&in, fe);
@@ -651,26 +629,40 @@ int frontend_load_endpoint_slice(struct frontend *fe, const struct frontend_obje
 	if (inv_failed(&in))
 		return -EINVAL;
 	const struct k8s_label *svc = k8s_labels_find(&meta.labels, "kubernetes.io/service-name");
-	if (!svc || strcmp(svc->value, APISERVER_SERVICE) != 0 || !apiserver_namespace(&meta))
+	const char *service = slice ? (svc ? svc->value : NULL) : meta.name;
+	if (!service || strcmp(service, APISERVER_SERVICE) != 0 || !apiserver_namespace(&meta))
 		return skip_endpoints(fe, obj);
 	if (meta.name)
-		frontend_register_object(fe, "EndpointSlice", APISERVER_NAMESPACE, meta.name, meta.name_loc);
+		frontend_register_object(fe, obj->kind, APISERVER_NAMESPACE, meta.name, meta.name_loc);
 
-	/* endpoints[].addresses[]: every address of the slice's addressType. */
-	struct ypath ep = YPATH_KEY(NULL, "endpoints");
-	const struct ynode *eps = opt_seq(&in, obj->root, "endpoints", &ep);
-	for (size_t i = 0; eps && i < eps->seq.len; i++) {
-		struct ypath ip = YPATH_INDEX(&ep, i);
-		const struct ynode *e = eps->seq.items[i];
-		if (!decode_mapping(d, e, &ip))
+	const char *outer_key = slice ? "endpoints" : "subsets";
+	struct ypath op = YPATH_KEY(NULL, outer_key);
+	const struct ynode *outer = opt_seq(&in, obj->root, outer_key, &op);
+	for (size_t i = 0; outer && i < outer->seq.len; i++) {
+		struct ypath ip = YPATH_INDEX(&op, i);
+		const struct ynode *item = outer->seq.items[i];
+		if (!decode_mapping(d, item, &ip))
 			continue;
 		struct ypath ap = YPATH_KEY(&ip, "addresses");
-		const struct ynode *addrs = opt_seq(&in, e, "addresses", &ap);
+		const struct ynode *addrs = opt_seq(&in, item, "addresses", &ap);
 		for (size_t k = 0; addrs && k < addrs->seq.len; k++) {
 			struct ypath kp = YPATH_INDEX(&ap, k);
-			if (add_apiserver_ip(&in, addrs->seq.items[k], &kp))
+			struct ypath vp = YPATH_KEY(&kp, "ip");
+			const struct ynode *a = addrs->seq.items[k];
+			const struct ynode *v = slice ? a : endpoints_ip(&in, a, &kp, &vp);
+			if (v && add_apiserver_ip(&in, v, slice ? &kp : &vp))
 				return -ENOMEM;
 		}
 	}
 	return inv_failed(&in) ? -EINVAL : 0;
+}
+
+int frontend_load_endpoints(struct frontend *fe, const struct frontend_object *obj)
+{
+	return load_apiserver_backends(fe, obj, false);
+}
+
+int frontend_load_endpoint_slice(struct frontend *fe, const struct frontend_object *obj)
+{
+	return load_apiserver_backends(fe, obj, true);
 }

@@ -110,35 +110,29 @@ static struct cidr_node *trie_find(const struct pass_ctx *ctx, const struct ir_c
 	return n && n->is_prefix ? n : NULL;
 }
 
-uint32_t cidr_endpoint_class(struct pass_ctx *ctx, const struct ir_cidr *addr)
+/*
+ * Class of the longest prefix containing addr: among every rule's prefixes
+ * (as an ipcache lookup of a world address finds it), or only among those
+ * of peers that may match endpoints. 0: none.
+ */
+static uint32_t longest_class(const struct pass_ctx *ctx, const struct ir_cidr *addr, bool endpoint)
 {
 	const struct cidr_trie *t = ctx->trie[addr->family == 4 ? 0 : 1];
 	if (!t)
 		return 0;
 	const struct cidr_node *n = &t->root;
-	uint32_t cls = n->is_ep_prefix ? n->class_ep : 0;
-	for (unsigned i = 0; i < addr->prefixlen && n; i++) {
-		n = n->child[addr_bit(addr->addr, i)];
-		if (n && n->is_ep_prefix)
-			cls = n->class_ep;
+	uint32_t cls = 0;
+	for (unsigned i = 0; n; i++) {
+		if (endpoint ? n->is_ep_prefix : n->is_prefix)
+			cls = endpoint ? n->class_ep : n->class_world;
+		n = i < addr->prefixlen ? n->child[addr_bit(addr->addr, i)] : NULL;
 	}
 	return cls;
 }
 
-/* Longest rule prefix containing addr, as an ipcache lookup would find it (0: none). */
-static uint32_t cidr_world_class(const struct pass_ctx *ctx, const struct ir_cidr *addr)
+uint32_t cidr_endpoint_class(struct pass_ctx *ctx, const struct ir_cidr *addr)
 {
-	const struct cidr_trie *t = ctx->trie[addr->family == 4 ? 0 : 1];
-	if (!t)
-		return 0;
-	const struct cidr_node *n = &t->root;
-	uint32_t cls = n->is_prefix ? n->class_world : 0;
-	for (unsigned i = 0; i < addr->prefixlen && n; i++) {
-		n = n->child[addr_bit(addr->addr, i)];
-		if (n && n->is_prefix)
-			cls = n->class_world;
-	}
-	return cls;
+	return longest_class(ctx, addr, true);
 }
 
 static bool is_except(const struct ir_peer *peer, const struct cidr_node *n)
@@ -337,7 +331,7 @@ int pass_cidr_classes(struct pass_ctx *ctx)
 		uint32_t identity = apiserver_identity(prog, addr);
 		if (identity != POLC_ID_WORLD_IPV4_APISERVER && identity != POLC_ID_WORLD_IPV6_APISERVER)
 			continue;
-		int err = add_entry(ctx, &seen, addr, identity, cidr_world_class(ctx, addr), false);
+		int err = add_entry(ctx, &seen, addr, identity, longest_class(ctx, addr, false), false);
 		if (err)
 			return err;
 	}
