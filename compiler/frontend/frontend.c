@@ -30,6 +30,7 @@ static const struct kind_entry kind_table[] = {
 	{"v1", "Node", frontend_load_node, false},
 	{"v1", "Endpoints", frontend_load_endpoints, false},
 	{"discovery.k8s.io/v1", "EndpointSlice", frontend_load_endpoint_slice, false},
+	{"discovery.k8s.io/v1beta1", "EndpointSlice", frontend_load_endpoint_slice, false}, /* same addresses */
 	{"cilium.io/v2alpha1", "CiliumCIDRGroup", frontend_load_cidr_group, false},
 	{"cilium.io/v2", "CiliumCIDRGroup", frontend_load_cidr_group, false},
 };

@@ -244,6 +244,16 @@ static void test_apiserver_endpoints(void **state)
 	fx_expect_error(fx, 5, "endpoints[0].addresses[0]", "must be a valid IP address");
 	assert_int_equal(fx->prog.apiserver.len, 0);
 	fx_free(fx);
+
+	/* Clusters before 1.21 print EndpointSlices as v1beta1: the addresses are the same. */
+	fx = fx_new(FRONTEND_COMPILE);
+	assert_int_equal(fx_load(fx, "apiVersion: discovery.k8s.io/v1beta1\nkind: EndpointSlice\n"
+				     "metadata: {name: k, namespace: default, labels: {kubernetes.io/service-name: kubernetes}}\n"
+				     "endpoints:\n- addresses: [198.18.255.3]\n"),
+			 0);
+	assert_int_equal(fx->prog.apiserver.len, 1);
+	fx_expect_no_errors(fx);
+	fx_free(fx);
 }
 
 #define POD(name, extra)                                                  \
