@@ -375,7 +375,6 @@ out:
 	return status;
 too_many:
 	fprintf(stderr, "polc endpoint: at most %d of each\n", MAX_ITEMS);
-	polc_datapath_close(dp);
 	return EXIT_USAGE;
 bad_label:
 	fprintf(stderr, "polc endpoint: labels are KEY=VALUE\n");
