@@ -343,8 +343,10 @@ static int union_cmp(const void *a, const void *b)
 static int too_many_sets(struct l7_pass *p)
 {
 	const member_vec *m = &p->sets.items[p->sets.len - 1];
-	struct src_loc loc = m->len ? m->items[0].http->loc : (struct src_loc){0};
-	int err = diag_error(p->ctx->diags, loc, m->len ? m->items[0].http->yaml_path : NULL, "too-many-http-sets",
+	const struct member *first = m->len ? &m->items[0] : NULL;
+	struct src_loc loc = !first ? (struct src_loc){0} : first->http ? first->http->loc : first->dns->loc;
+	const char *path = !first ? NULL : first->http ? first->http->yaml_path : first->dns->path;
+	int err = diag_error(p->ctx->diags, loc, path, "too-many-http-sets",
 			     "fewer distinct combinations of HTTP rules per peer and port",
 			     "more than 65535 distinct sets of HTTP rules");
 	return err ? err : -EINVAL;
@@ -934,7 +936,7 @@ int pass_l7(struct pass_ctx *ctx)
 			if (vec_push(p.a, &dp->entries, p.added.items[i]))
 				return -ENOMEM;
 		qsort(dp->entries.items, dp->entries.len, sizeof(*dp->entries.items), entry_cmp);
-		dp->features.probe_port_exact |= true;
+		dp->features.probe_port_exact = true;
 		for (size_t i = 0; i < p.added.len; i++)
 			if (p.added.items[i].key.port_kind == POLC_PORT_RANGE)
 				dp->features.probe_port_class = true;
