@@ -96,14 +96,21 @@ static __always_inline bool polc_ct_key_init(struct polc_ct_key *key, __u32 ifin
 	return src_is_lo;
 }
 
-static __always_inline __u64 polc_ct_lifetime(const struct polc_ct_entry *e, __u8 proto)
+/* A TCP connection reset, or closed from both ends. */
+static __always_inline bool polc_ct_closed(__u8 flags)
 {
 	const __u8 both_fin = POLC_CT_F_FIN_ORIG | POLC_CT_F_FIN_REPLY;
+
+	return (flags & POLC_CT_F_RST) || (flags & both_fin) == both_fin;
+}
+
+static __always_inline __u64 polc_ct_lifetime(const struct polc_ct_entry *e, __u8 proto)
+{
 	__u8 flags = e->flags;
 
 	if (proto != IPPROTO_TCP)
 		return POLC_CT_LIFETIME_OTHER_NS;
-	if ((flags & POLC_CT_F_RST) || (flags & both_fin) == both_fin)
+	if (polc_ct_closed(flags))
 		return POLC_CT_LIFETIME_CLOSE_NS;
 	if (!(flags & POLC_CT_F_SEEN_REPLY))
 		return POLC_CT_LIFETIME_SYN_NS;

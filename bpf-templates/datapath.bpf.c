@@ -178,7 +178,6 @@ static __always_inline int polc_pass(const struct polc_ctx *c, __u32 rule)
 static __always_inline int polc_judge_l7(struct __sk_buff *skb, const struct polc_ctx *c, const struct polc_ct_key *key,
 				 const struct polc_ct_entry *ct, __u16 set, bool reply, bool src_is_lo, __u32 rule)
 {
-	const __u8 both_fin = POLC_CT_F_FIN_ORIG | POLC_CT_F_FIN_REPLY;
 	__u32 orig_dir = reply ? !c->dir : c->dir;
 	__u32 audit = orig_dir == POLC_DIR_EGRESS ? POLC_EP_AUDIT_EGRESS : POLC_EP_AUDIT_INGRESS;
 	__u32 args = (__u32)set << POLC_L7_A_SET_SHIFT;
@@ -188,7 +187,7 @@ static __always_inline int polc_judge_l7(struct __sk_buff *skb, const struct pol
 	/* By its addresses the packet goes the other way than its hook says: not ours to judge. */
 	if (ct && (src_is_lo != ct->orig_is_lo) != reply)
 		args |= POLC_L7_A_SPOOFED;
-	if (ct && ((ct->flags & POLC_CT_F_RST) || (ct->flags & both_fin) == both_fin))
+	if (ct && polc_ct_closed(ct->flags))
 		args |= POLC_L7_A_CT_CLOSED;
 	if (POLC_GEN_HAVE_AUDIT && (c->ep.flags & audit))
 		args |= POLC_L7_A_AUDIT;
@@ -224,8 +223,9 @@ static __always_inline int polc_apply(struct __sk_buff *skb, const struct polc_c
 	polc_event(c, v->verdict, v->reason, v->rule);
 #if POLC_GEN_HAVE_L7
 	if (polc_ct_l7(c, v)) {
-		/* State of an earlier connection on these ports must not judge this one. */
-		bpf_map_delete_elem(&polc_l7, key);
+		/* State of an earlier connection on these ports must not judge this one (TCP keeps state). */
+		if (c->pkt.proto == IPPROTO_TCP)
+			bpf_map_delete_elem(&polc_l7, key);
 		return polc_judge_l7(skb, c, key, NULL, v->l7, false, src_is_lo, v->rule);
 	}
 #endif
@@ -298,7 +298,7 @@ static __always_inline int polc_judge(struct __sk_buff *skb, struct polc_ctx *c,
 				 * Under L7 rules now but not followed from its start: with no
 				 * state, a TCP judge resets it (where would a request start?).
 				 */
-				if (!old_set)
+				if (!old_set && c->pkt.proto == IPPROTO_TCP)
 					bpf_map_delete_elem(&polc_l7, &key);
 				return polc_judge_l7(skb, c, &key, ct, set, reply, src_is_lo, *rule);
 			}
