@@ -285,8 +285,6 @@ int polc_gen_array_hashes(const struct polc_gen *g, FILE *out)
 		uint32_t type = bpf_map__type(gm->map);
 		if (!gm->has_view || (type != BPF_MAP_TYPE_ARRAY && type != BPF_MAP_TYPE_PERCPU_ARRAY))
 			continue;
-		char section[POLC_ARTIFACT_NAME_MAX];
-		snprintf(section, sizeof(section), "map/%s", bpf_map__name(gm->map));
 		if (fprintf(out, "array.%s=%016llx\n", bpf_map__name(gm->map),
 			    (unsigned long long)polc_hash64(gm->view.entries - sizeof(struct polc_artifact_map),
 							    sizeof(struct polc_artifact_map) +

@@ -73,8 +73,6 @@ static const struct polc_tables *tables_for(struct polc_monitor *m, uint32_t rev
 		if (!c->t || c->used < oldest->used)
 			oldest = c;
 	}
-	struct polc_datapath dp = { 0 };
-	snprintf(dp.pin_dir, sizeof(dp.pin_dir), "%s", m->pin_dir);
 	struct polc_shared sh;
 	polc_shared_init(&sh);
 	struct polc_live live = { .prog_fd = -1 };

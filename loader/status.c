@@ -112,22 +112,6 @@ static void gen_map_counts(const struct view *v, const char *name, uint32_t *ent
 	close(fd);
 }
 
-static void info_str(const struct polc_artifact *rec, const char *section, const char *key, char *buf, size_t size)
-{
-	size_t len = 0;
-	const char *text = polc_artifact_section(rec, section, &len);
-	size_t klen = strlen(key);
-	for (const char *line = text, *end = text ? text + len : NULL; line && line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end;
-		if ((size_t)(le - line) > klen && memcmp(line, key, klen) == 0 && line[klen] == '=') {
-			snprintf(buf, size, "%.*s", (int)(le - line - (long)klen - 1), line + klen + 1);
-			return;
-		}
-		line = nl ? nl + 1 : end;
-	}
-}
-
 int polc_datapath_status(struct polc_datapath *dp, struct polc_status *out, struct polc_error *err)
 {
 	if (err)
@@ -159,7 +143,7 @@ int polc_datapath_status(struct polc_datapath *dp, struct polc_status *out, stru
 			st.events = x == (POLC_GEN_F_EVENTS_DROP | POLC_GEN_F_EVENTS_ALLOW) ? POLC_EVENTS_ALL
 				    : x == POLC_GEN_F_EVENTS_DROP				? POLC_EVENTS_DROPS
 												: POLC_EVENTS_NONE;
-		info_str(v.rec, "meta/info", "polc_version", st.polc_version, sizeof(st.polc_version));
+		polc_artifact_info(v.rec, "polc_version", st.polc_version, sizeof(st.polc_version));
 		st.identities = (uint32_t)v.tables->n_idents;
 		st.rules = (uint32_t)v.tables->n_rules;
 	}

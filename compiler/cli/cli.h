@@ -20,9 +20,6 @@ int cmd_lint(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_test(int argc, char **argv);
-
-/* "text", "json", "sarif", "github" -> format; 0 or -1 (cmd_compile.c). */
-int cli_parse_format(const char *arg, enum diag_format *format);
 int cmd_endpoint(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
