@@ -258,9 +258,8 @@ static bool is_size_define(const char *name, size_t len)
 }
 
 int codegen_switches(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
-		     const struct source_set *sources, const struct codegen_sizes *sizes)
+		     const struct codegen_sizes *sizes)
 {
-	(void)sources;
 	struct strbuf header = STRBUF_INIT;
 	int err = codegen_header_defines(&header, prog, dp, sizes);
 	for (const char *line = header.data; !err && line && line < header.data + header.len;) {
@@ -287,10 +286,10 @@ int codegen_switches(struct strbuf *out, const struct ir_program *prog, const st
 }
 
 static int add_switches(struct polc_artifact_writer *w, const struct ir_program *prog, const struct ir_datapath *dp,
-			const struct source_set *sources, const struct codegen_sizes *sizes)
+			const struct codegen_sizes *sizes)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int err = codegen_switches(&sb, prog, dp, sources, sizes);
+	int err = codegen_switches(&sb, prog, dp, sizes);
 	if (err) {
 		strbuf_free(&sb);
 		return err;
@@ -342,7 +341,7 @@ int codegen_artifact_opts(const struct ir_program *prog, const struct ir_datapat
 	if (!err)
 		err = add_pods(w, prog, dp);
 	if (!err)
-		err = add_switches(w, prog, dp, sources, sizes);
+		err = add_switches(w, prog, dp, sizes);
 	if (!err && !(opts && opts->no_sources))
 		err = add_sources(w, sources);
 

@@ -127,6 +127,6 @@ void codegen_policy_signature(struct strbuf *sb, const struct dp_policy *pol);
  * "NAME\tVALUE" line each: what the compiled program can do (meta/switches).
  */
 int codegen_switches(struct strbuf *out, const struct ir_program *prog, const struct ir_datapath *dp,
-		     const struct source_set *sources, const struct codegen_sizes *sizes);
+		     const struct codegen_sizes *sizes);
 
 #endif

@@ -1026,7 +1026,7 @@ static int build(struct rr *r, const struct rr_change *changes, size_t n_changes
 	out->identities_added = cnt.identities_added;
 	out->identities_removed = cnt.identities_removed;
 
-	if ((err = codegen_switches(&switches, &prog, &dp, &r->sources, sizes)) ||
+	if ((err = codegen_switches(&switches, &prog, &dp, sizes)) ||
 	    (err = check_switches(r, switches.data ? switches.data : "", switches.len)))
 		goto out;
 

@@ -126,7 +126,6 @@ void cil_parse_icmps(struct cil *c, const struct ynode *list, const struct ypath
 struct cil_l7 {
 	bool present; /* rules non-empty (Cilium's !Rules.IsEmpty()) */
 	bool dns;
-	bool invalid; /* the HTTP rules had errors (reported) */
 	struct src_loc dns_loc;
 	struct ir_l7 *http; /* rules.http decoded, for every port of the item; NULL: none */
 	const struct ir_l7 *dns_rules; /* rules.dns lowered (cilium_dns.c), for every port; NULL: none */

@@ -245,8 +245,8 @@ void cil_parse_l7(struct cil *c, const struct ynode *rules, const struct ypath *
 	struct ypath lp = YPATH_KEY(path, "l7");
 	struct ypath pp = YPATH_KEY(path, "l7proto");
 	/* HTTP rules are compiled (cilium_http.c); an empty list is none. */
-	if (http && !cilium_http_decode(d, http, &hp, ymap_get_key(rules, "http")->loc, &out->http))
-		out->invalid = true;
+	if (http)
+		(void)cilium_http_decode(d, http, &hp, ymap_get_key(rules, "http")->loc, &out->http); /* errors reported */
 	for (size_t i = 0; kafka && i < kafka->seq.len; i++) {
 		struct ypath ip = YPATH_INDEX(&kp, i);
 		check_kafka(c, kafka->seq.items[i], &ip);
