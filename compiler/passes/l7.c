@@ -65,16 +65,10 @@ struct l7_contrib {
 	uint32_t n, cap;
 };
 
-/*
- * The hashmap holds a pointer per key: its values sit right after the
- * 12-byte keys, unaligned, so they are copied in and out, never
- * dereferenced in place.
- */
+/* The hashmap holds a pointer per key. */
 static struct l7_contrib *contrib_of(const void *slot)
 {
-	struct l7_contrib *c;
-	memcpy(&c, slot, sizeof(c));
-	return c;
+	return *(struct l7_contrib *const *)slot;
 }
 
 int l7_contribute(struct pass_ctx *ctx, const struct polc_policy_key *key, const struct ir_l7 *l7, uint32_t rule)
@@ -91,7 +85,7 @@ int l7_contribute(struct pass_ctx *ctx, const struct polc_policy_key *key, const
 		c = arena_calloc(ctx->arena, 1, sizeof(*c));
 		if (!c)
 			return -ENOMEM;
-		memcpy(slot, &c, sizeof(c));
+		*(struct l7_contrib **)slot = c;
 	} else {
 		c = contrib_of(slot);
 	}

@@ -21,9 +21,8 @@ uint64_t hash_bytes(const void *data, size_t size)
 
 static int hashmap_alloc(struct hashmap *map, size_t cap)
 {
-	size_t entry = map->key_size + map->value_size;
 	map->used = arena_calloc(map->arena, cap, 1);
-	map->slots = arena_calloc(map->arena, cap, entry);
+	map->slots = arena_calloc(map->arena, cap, map->entry);
 	if (!map->used || !map->slots)
 		return -ENOMEM;
 	map->cap = cap;
@@ -36,12 +35,18 @@ int hashmap_init(struct hashmap *map, struct arena *arena, size_t key_size, size
 	map->arena = arena;
 	map->key_size = key_size;
 	map->value_size = value_size;
+	/* The largest power of two dividing the value's size, at most 8, is enough for any value type. */
+	size_t align = value_size ? 8 : 1;
+	while (align > 1 && value_size % align)
+		align /= 2;
+	map->value_off = (key_size + align - 1) / align * align;
+	map->entry = (map->value_off + value_size + align - 1) / align * align;
 	return hashmap_alloc(map, 64);
 }
 
 static size_t probe(const struct hashmap *map, const void *key, bool *found)
 {
-	size_t entry = map->key_size + map->value_size;
+	size_t entry = map->entry;
 	size_t mask = map->cap - 1;
 	size_t i = (size_t)hash_bytes(key, map->key_size) & mask;
 	while (map->used[i]) {
@@ -58,7 +63,7 @@ static size_t probe(const struct hashmap *map, const void *key, bool *found)
 static int grow(struct hashmap *map)
 {
 	struct hashmap old = *map;
-	size_t entry = map->key_size + map->value_size;
+	size_t entry = map->entry;
 	int err = hashmap_alloc(map, old.cap * 2);
 	if (err) {
 		*map = old;
@@ -82,7 +87,7 @@ int hashmap_upsert(struct hashmap *map, const void *key, void **value, bool *ins
 		if (err)
 			return err;
 	}
-	size_t entry = map->key_size + map->value_size;
+	size_t entry = map->entry;
 	bool found;
 	size_t i = probe(map, key, &found);
 	if (!found) {
@@ -90,7 +95,7 @@ int hashmap_upsert(struct hashmap *map, const void *key, void **value, bool *ins
 		memcpy(map->slots + i * entry, key, map->key_size);
 		map->n++;
 	}
-	*value = map->slots + i * entry + map->key_size;
+	*value = map->slots + i * entry + map->value_off;
 	if (inserted)
 		*inserted = !found;
 	return 0;
@@ -100,17 +105,17 @@ void *hashmap_find(const struct hashmap *map, const void *key)
 {
 	bool found;
 	size_t i = probe(map, key, &found);
-	return found ? map->slots + i * (map->key_size + map->value_size) + map->key_size : NULL;
+	return found ? map->slots + i * map->entry + map->value_off : NULL;
 }
 
 bool hashmap_next(const struct hashmap *map, size_t *iter, const void **key, void **value)
 {
-	size_t entry = map->key_size + map->value_size;
+	size_t entry = map->entry;
 	while (*iter < map->cap) {
 		size_t i = (*iter)++;
 		if (map->used[i]) {
 			*key = map->slots + i * entry;
-			*value = map->slots + i * entry + map->key_size;
+			*value = map->slots + i * entry + map->value_off;
 			return true;
 		}
 	}

@@ -3,6 +3,8 @@
  * Open-addressing hash table over fixed-size byte keys and values, in the
  * compilation arena. Used where the passes merge many candidate entries
  * (policy map entries, identities, deduplicated rule sets). No deletion.
+ * Values are aligned as their size suggests (up to 8 bytes: pointers,
+ * uint64_t), so callers use them in place.
  */
 #ifndef POLC_UTIL_HASHMAP_H
 #define POLC_UTIL_HASHMAP_H
@@ -17,10 +19,12 @@ struct hashmap {
 	struct arena *arena;
 	size_t key_size;
 	size_t value_size;
-	size_t n;        /* entries stored */
-	size_t cap;      /* slots, a power of two */
-	uint8_t *used;   /* cap flags */
-	uint8_t *slots;  /* cap x (key_size + value_size) */
+	size_t value_off; /* key_size rounded up to the value's alignment */
+	size_t entry;     /* value_off + value_size, likewise rounded: every value aligned */
+	size_t n;         /* entries stored */
+	size_t cap;       /* slots, a power of two */
+	uint8_t *used;    /* cap flags */
+	uint8_t *slots;   /* cap x entry */
 };
 
 int hashmap_init(struct hashmap *map, struct arena *arena, size_t key_size, size_t value_size);
