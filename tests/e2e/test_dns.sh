@@ -126,7 +126,7 @@ nt_polc load --pin-dir "$NT_PIN_DIR" "$NT_TMP/p.polc"
 
 # dnsmasq is up once it answers (bounded).
 for ((i = 0; i < 50; i++)); do
-	nt_exec kube-system/dns dig +short +tries=1 +time=1 @"$DNS4" api.example.com 2>/dev/null | grep -q 198 && break
+	nt_exec kube-system/dns dig +short +tries=1 +time=1 @"$DNS4" api.example.com 2>/dev/null | grep 198 >/dev/null && break
 	sleep 0.1
 done
 

@@ -35,7 +35,7 @@ done
 [[ -z $(nt_node_exec ip -o addr show scope global) ]] || fail "the node namespace has addresses"
 for p in "${pods[@]}"; do
 	if=$(nt_ifname "$p")
-	nt_node_exec ip -o link show dev "$if" | grep -q "master $NT_BRIDGE" || fail "$if is not a port of $NT_BRIDGE"
+	nt_node_exec ip -o link show dev "$if" | grep "master $NT_BRIDGE" >/dev/null || fail "$if is not a port of $NT_BRIDGE"
 	[[ ${#if} -le 15 ]] || fail "interface name $if too long"
 done
 
@@ -120,7 +120,7 @@ check_gone() {   # PREFIX PID
 		sleep 0.05
 	done
 	! kill -0 "$2" 2>/dev/null || fail "serve $2 survived its test"
-	! ip netns list | grep -q "^$1" || fail "namespaces of $1 survived"
+	! ip netns list | grep "^$1" >/dev/null || fail "namespaces of $1 survived"
 	[[ ! -e /sys/fs/bpf/$1 ]] || fail "pins of $1 survived"
 }
 rc=0

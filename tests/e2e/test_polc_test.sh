@@ -66,5 +66,5 @@ echo "ok: JSON report"
 for i in lxc-web lxc-api lxc-db; do
 	if ip link show "$i" >/dev/null 2>&1; then fail "interface $i left in the caller's namespace"; fi
 done
-if ip -o link show | grep -q 'polc-tb-'; then fail "veth peers left behind"; fi
+if ip -o link show | grep 'polc-tb-' >/dev/null; then fail "veth peers left behind"; fi
 echo "ok: no interface left behind"
